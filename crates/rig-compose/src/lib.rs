@@ -1,0 +1,4 @@
+//! # rig-compose
+//!
+//! Composable, cost-bounded agent kernel.
+#![forbid(unsafe_code)]
