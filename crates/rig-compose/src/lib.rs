@@ -3,12 +3,17 @@
 //! Composable, cost-bounded agent kernel.
 #![forbid(unsafe_code)]
 
+pub mod budget;
 pub mod instructions;
 pub mod normalizer;
 pub mod registry;
 pub mod tool;
 pub mod workflow;
 
+pub use budget::{
+    AtomicBudget, AtomicTokenBudget, BudgetError, BudgetGuard, DispatchBudgetHook, TokenBudget,
+    TokenRefund, TokenReservation,
+};
 pub use instructions::Instructions;
 pub use normalizer::{
     ToolDispatchAction, ToolDispatchHook, ToolInvocation, ToolInvocationOutcome,

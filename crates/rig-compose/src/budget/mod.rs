@@ -1,0 +1,50 @@
+//! Budgets that bound what an agent may spend.
+//!
+//! Two independent contracts cover the two kinds of cost the kernel meets:
+//!
+//! * [`BudgetGuard`] — work whose cost is known before it starts (tool calls,
+//!   rows, queue slots). Reserve, do the work, release.
+//! * [`TokenBudget`] — model calls, whose cost is only known afterwards.
+//!   Reserve an estimate, receive a [`TokenReservation`], and settle it with
+//!   the provider's reported usage through [`TokenBudget::record_usage`].
+//!
+//! Both are small traits so a host can plug in its own backend (a shared
+//! store, a rate-limit service) or stack several budgets side by side.
+//! Running out of budget is a normal answer (`Ok(false)` / `Ok(None)`);
+//! [`BudgetError`] is only for a backend that failed.
+//!
+//! The in-memory implementations, [`AtomicBudget`] and [`AtomicTokenBudget`],
+//! are lock-free compare-and-swap counters that never admit more than they
+//! hold under any amount of contention. [`DispatchBudgetHook`] wires a
+//! [`BudgetGuard`] into tool dispatch so each call pays before it runs.
+//!
+//! ```
+//! use rig_compose::budget::{AtomicBudget, AtomicTokenBudget, BudgetGuard, TokenBudget};
+//!
+//! futures::executor::block_on(async {
+//!     let calls = AtomicBudget::new(3);
+//!     let tokens = AtomicTokenBudget::new(10_000);
+//!
+//!     if calls.try_reserve(1).await.unwrap() {
+//!         if let Some(reservation) = tokens.try_reserve_tokens(2_000).await.unwrap() {
+//!             // ... send the prompt; the provider reports its usage ...
+//!             tokens.record_usage(reservation, 1_200, 300).await;
+//!         }
+//!         calls.release(1).await;
+//!     }
+//!     assert_eq!(calls.available(), 3);
+//!     assert_eq!(tokens.available(), 8_500);
+//! });
+//! ```
+
+mod dispatch_hook;
+mod error;
+mod guard;
+mod reservoir;
+mod sync;
+mod tokens;
+
+pub use dispatch_hook::DispatchBudgetHook;
+pub use error::BudgetError;
+pub use guard::{AtomicBudget, BudgetGuard};
+pub use tokens::{AtomicTokenBudget, TokenBudget, TokenRefund, TokenReservation};
