@@ -25,8 +25,10 @@ cargo test --workspace --no-default-features
 if ls crates/rig-compose/tests/*loom*.rs >/dev/null 2>&1; then
   step "loom models"
   for t in crates/rig-compose/tests/*loom*.rs; do
-    RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-      cargo test -p rig-compose --release --test "$(basename "$t" .rs)"
+    # Run from the crate's folder: `-p rig-compose` is ambiguous because the
+    # published 0.5.0 is a (renamed) dev-dependency for differential tests.
+    (cd crates/rig-compose && RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=../../target/loom \
+      cargo test --release --test "$(basename "$t" .rs)")
   done
 fi
 

@@ -7,6 +7,7 @@ pub mod budget;
 pub mod instructions;
 pub mod normalizer;
 pub mod registry;
+pub mod reliability;
 pub mod tool;
 pub mod workflow;
 
@@ -20,5 +21,9 @@ pub use normalizer::{
     ToolInvocationResult,
 };
 pub use registry::{KernelError, ToolRegistry};
+pub use reliability::{
+    DefaultRetryClassifier, HistoryEntry, RetryClass, RetryClassifier, ToolCallFingerprint,
+    repair_history,
+};
 pub use tool::{LocalTool, Tool, ToolName, ToolSchema};
 pub use workflow::Workflow;
