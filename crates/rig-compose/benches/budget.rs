@@ -3,6 +3,8 @@
 //! Every budget future completes on its first poll, so each one is polled
 //! exactly once with a no-op waker (`now_or_never`) to keep executor overhead
 //! out of the numbers.
+// criterion_group! generates undocumented public functions.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 

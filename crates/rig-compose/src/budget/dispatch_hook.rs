@@ -45,7 +45,9 @@ use crate::registry::KernelError;
 /// [`outstanding_reservations`](Self::outstanding_reservations)).
 ///
 /// A dispatch future dropped mid-call never notifies its hooks; its units stay
-/// reserved, as with any budget.
+/// reserved, as with any budget. (An address can only be reused once the
+/// invocation it belonged to is gone, so a later call that happens to land on
+/// the same address and is refused merely reclaims such an abandoned entry.)
 ///
 /// ```
 /// use std::sync::Arc;
@@ -82,27 +84,21 @@ use crate::registry::KernelError;
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct DispatchBudgetHook<G>
-where
-    G: BudgetGuard,
-{
-    guard: Arc<G>,
+pub struct DispatchBudgetHook<G: BudgetGuard> {
     cost_per_invocation: u64,
+    guard: Arc<G>,
     /// Invocation address -> number of reservations held for it (more than
     /// one only if the same hook is registered twice in one dispatch).
     held: Mutex<HashMap<usize, usize>>,
 }
 
-impl<G> DispatchBudgetHook<G>
-where
-    G: BudgetGuard,
-{
+impl<G: BudgetGuard> DispatchBudgetHook<G> {
     /// Creates a hook that charges `cost_per_invocation` units of `guard` for
     /// each tool call.
     pub fn new(guard: Arc<G>, cost_per_invocation: u64) -> Self {
         Self {
-            guard,
             cost_per_invocation,
+            guard,
             held: Mutex::new(HashMap::new()),
         }
     }
@@ -160,10 +156,7 @@ fn identity(invocation: &ToolInvocation) -> usize {
 }
 
 #[async_trait]
-impl<G> ToolDispatchHook for DispatchBudgetHook<G>
-where
-    G: BudgetGuard,
-{
+impl<G: BudgetGuard> ToolDispatchHook for DispatchBudgetHook<G> {
     async fn before_invocation(
         &self,
         invocation: &ToolInvocation,
@@ -215,7 +208,8 @@ where
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(test)]
+#[cfg(not(loom))]
 mod tests {
     use serde_json::{Value, json};
 

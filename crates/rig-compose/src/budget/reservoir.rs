@@ -90,7 +90,8 @@ fn update(cell: &AtomicU64, step: impl Fn(u64) -> u64) {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(test)]
+#[cfg(not(loom))]
 mod tests {
     use super::*;
 

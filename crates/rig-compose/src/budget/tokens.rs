@@ -305,7 +305,8 @@ impl TokenBudget for AtomicTokenBudget {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(test)]
+#[cfg(not(loom))]
 mod tests {
     use std::sync::atomic::AtomicU64 as StdAtomicU64;
 
