@@ -25,5 +25,9 @@ pub use reliability::{
     DefaultRetryClassifier, HistoryEntry, RetryClass, RetryClassifier, ToolCallFingerprint,
     repair_history,
 };
-pub use tool::{LocalTool, Tool, ToolName, ToolSchema};
+pub use tool::{
+    LocalTool, OmittedSegment, RedactionPolicy, RedactionRule, Tool, ToolName, ToolResultEnvelope,
+    ToolResultEnvelopeConfig, ToolResultOmissionReason, ToolResultPageToken, ToolSchema,
+    bound_tool_result, decode_tool_result_page_token,
+};
 pub use workflow::Workflow;

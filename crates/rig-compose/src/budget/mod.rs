@@ -1,4 +1,5 @@
-//! Budgets that bound what an agent may spend.
+//! Budgets that bound what an agent may spend, and the time primitives
+//! (clocks, accounting windows, rate limiters) they are built on.
 //!
 //! Two independent contracts cover the two kinds of cost the kernel meets:
 //!
@@ -17,6 +18,10 @@
 //! are lock-free compare-and-swap counters that never admit more than they
 //! hold under any amount of contention. [`DispatchBudgetHook`] wires a
 //! [`BudgetGuard`] into tool dispatch so each call pays before it runs.
+//!
+//! For limits that depend on time, [`Clock`] abstracts the time source,
+//! [`Window`] describes accounting periods, and [`Gcra`] / [`RollingWindow`]
+//! are rate limiters written as pure state machines.
 //!
 //! ```
 //! use rig_compose::budget::{AtomicBudget, AtomicTokenBudget, BudgetGuard, TokenBudget};
@@ -37,14 +42,23 @@
 //! });
 //! ```
 
+mod calendar;
+mod clock;
 mod dispatch_hook;
 mod error;
 mod guard;
+mod limit_config;
+mod rate;
 mod reservoir;
 mod sync;
 mod tokens;
+mod window;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch_hook::DispatchBudgetHook;
 pub use error::BudgetError;
 pub use guard::{AtomicBudget, BudgetGuard};
+pub use limit_config::{LimitConfigError, LimitParameter};
+pub use rate::{DEFAULT_ROLLING_BUCKETS, Gcra, MAX_ROLLING_BUCKETS, RateLimitError, RollingWindow};
 pub use tokens::{AtomicTokenBudget, TokenBudget, TokenRefund, TokenReservation};
+pub use window::Window;
