@@ -85,22 +85,35 @@ impl ContextPack {
     /// ranked candidates. See the type-level docs for the exact rules.
     #[must_use]
     pub fn pack(items: Vec<ContextItem>, config: ContextPackConfig) -> Self {
-        let mut window = Window::new(&config, items.len());
-        if items.is_sorted_by_key(|item| item.rank) {
+        // Two passes: decide every item's fate on borrowed items first, then
+        // move the items into exactly sized output vectors. Packing is
+        // dominated by memory traffic, and this avoids regrowing (and
+        // re-faulting) large buffers of items.
+        let mut plan = Plan::new(&config);
+        let offered = items.len();
+        let (selected, omitted) = if items.is_sorted_by_key(|item| item.rank) {
             // Common case: producers usually emit items already ranked.
-            window.fill(items.into_iter());
+            plan.judge(items.iter());
+            plan.distribute(offered, items.into_iter())
         } else {
+            let order = rank_order(&items);
+            plan.judge(order.iter().filter_map(|&position| items.get(position)));
             // Move each item out of its slot in rank order; `Option::take`
             // only rewrites the tag of a vacated slot.
-            let order = rank_order(&items);
             let mut slots: Vec<Option<ContextItem>> = items.into_iter().map(Some).collect();
-            window.fill(
+            plan.distribute(
+                offered,
                 order
                     .into_iter()
                     .filter_map(|position| slots.get_mut(position).and_then(Option::take)),
-            );
+            )
+        };
+        ContextPack {
+            total_estimated_chars: plan.consumed(),
+            config,
+            selected,
+            omitted,
         }
-        window.finish(config)
     }
 
     /// Join the selected texts with [`ContextPackConfig::separator`], ready to
@@ -116,14 +129,9 @@ impl ContextPack {
             .len()
             .saturating_mul(self.selected.len().saturating_sub(1));
         let mut rendered = String::new();
-        // The size is only a hint; if it cannot be reserved up front the
-        // pushes below grow the string as usual.
-        if rendered
-            .try_reserve_exact(text_bytes.saturating_add(separator_bytes))
-            .is_err()
-        {
-            rendered = String::new();
-        }
+        // Only a capacity hint: if it cannot be reserved up front, the pushes
+        // below grow the string as usual.
+        let _ = rendered.try_reserve_exact(text_bytes.saturating_add(separator_bytes));
         for (position, item) in self.selected.iter().enumerate() {
             if position > 0 {
                 rendered.push_str(separator);
@@ -167,63 +175,56 @@ fn rank_order(items: &[ContextItem]) -> Vec<usize> {
     keys.into_iter().map(|(_, position)| position).collect()
 }
 
-/// Working state of one `pack` call.
-struct Window {
+/// Selection decisions of one `pack` call.
+struct Plan {
     /// Characters still free for separators and item text.
     remaining: usize,
-    /// Budget at the start, to report how much was consumed.
+    /// Characters available at the start.
     budget: usize,
     separator_chars: usize,
     max_items: usize,
-    selected: Vec<ContextItem>,
-    omitted: Vec<OmittedContextItem>,
+    /// Number of items selected so far.
+    kept: usize,
+    /// Fit verdict (`true` = selected, `false` = over budget) for each item,
+    /// in rank order, up to the point where the item cap was reached; every
+    /// later item is omitted for [`ContextOmissionReason::MaxItems`].
+    verdicts: Vec<bool>,
 }
 
-impl Window {
-    fn new(config: &ContextPackConfig, offered: usize) -> Self {
+impl Plan {
+    fn new(config: &ContextPackConfig) -> Self {
         let budget = config.available_chars();
-        let selectable = config.max_items.min(offered);
         Self {
             remaining: budget,
             budget,
             separator_chars: config.separator.chars().count(),
             max_items: config.max_items,
-            selected: Vec::with_capacity(selectable),
-            // At least this many must be dropped for the item cap alone.
-            omitted: Vec::with_capacity(offered - selectable),
+            kept: 0,
+            verdicts: Vec::new(),
         }
     }
 
-    /// Consume `queue` in order, deciding the fate of every item.
-    fn fill(&mut self, mut queue: impl Iterator<Item = ContextItem>) {
-        while self.selected.len() < self.max_items {
-            let Some(item) = queue.next() else {
+    /// Decide the fate of items offered in rank order.
+    fn judge<'a>(&mut self, ordered: impl Iterator<Item = &'a ContextItem>) {
+        for item in ordered {
+            if self.kept >= self.max_items {
+                // Nothing later can be selected, whatever its size.
                 return;
-            };
-            self.offer(item);
-        }
-        // Item cap reached: nothing else can be selected, whatever its size.
-        self.omitted.extend(queue.map(|item| OmittedContextItem {
-            item,
-            reason: ContextOmissionReason::MaxItems,
-        }));
-    }
-
-    fn offer(&mut self, item: ContextItem) {
-        let gap = if self.selected.is_empty() {
-            0
-        } else {
-            self.separator_chars
-        };
-        match self.cost_if_fits(gap, &item) {
-            Some(cost) => {
-                self.remaining -= cost;
-                self.selected.push(item);
             }
-            None => self.omitted.push(OmittedContextItem {
-                item,
-                reason: ContextOmissionReason::OverBudget,
-            }),
+            let gap = if self.kept == 0 {
+                0
+            } else {
+                self.separator_chars
+            };
+            let fits = match self.cost_if_fits(gap, item) {
+                Some(cost) => {
+                    self.remaining -= cost;
+                    self.kept += 1;
+                    true
+                }
+                None => false,
+            };
+            self.verdicts.push(fits);
         }
     }
 
@@ -248,13 +249,38 @@ impl Window {
             .filter(|&cost| cost <= self.remaining)
     }
 
-    fn finish(self, config: ContextPackConfig) -> ContextPack {
-        ContextPack {
-            config,
-            selected: self.selected,
-            omitted: self.omitted,
-            total_estimated_chars: self.budget - self.remaining,
+    /// Move the `offered` items (same rank order as [`Self::judge`] saw) into
+    /// the selected and omitted lists.
+    fn distribute(
+        &self,
+        offered: usize,
+        mut ordered: impl Iterator<Item = ContextItem>,
+    ) -> (Vec<ContextItem>, Vec<OmittedContextItem>) {
+        let mut selected = Vec::with_capacity(self.kept);
+        let mut omitted = Vec::with_capacity(offered.saturating_sub(self.kept));
+        for &fits in &self.verdicts {
+            let Some(item) = ordered.next() else {
+                break;
+            };
+            if fits {
+                selected.push(item);
+            } else {
+                omitted.push(OmittedContextItem {
+                    item,
+                    reason: ContextOmissionReason::OverBudget,
+                });
+            }
         }
+        omitted.extend(ordered.map(|item| OmittedContextItem {
+            item,
+            reason: ContextOmissionReason::MaxItems,
+        }));
+        (selected, omitted)
+    }
+
+    /// Characters charged to the selected items and their separators.
+    fn consumed(&self) -> usize {
+        self.budget - self.remaining
     }
 }
 
