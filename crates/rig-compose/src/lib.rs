@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod budget;
+pub mod context;
 pub mod instructions;
 pub mod normalizer;
 pub mod registry;
@@ -14,6 +15,11 @@ pub mod workflow;
 pub use budget::{
     AtomicBudget, AtomicTokenBudget, BudgetError, BudgetGuard, DispatchBudgetHook, TokenBudget,
     TokenRefund, TokenReservation,
+};
+pub use context::{
+    ContextItem, ContextOmissionReason, ContextPack, ContextPackConfig, ContextProjectionState,
+    ContextProvenance, ContextSourceKind, Evidence, InvestigationContext, NextAction,
+    OmittedContextItem, Signal,
 };
 pub use instructions::Instructions;
 pub use normalizer::{
