@@ -3,6 +3,7 @@
 //! Composable, cost-bounded agent kernel.
 #![forbid(unsafe_code)]
 
+pub mod budget;
 pub mod instructions;
 pub mod normalizer;
 pub mod registry;
