@@ -49,6 +49,8 @@ mod error;
 mod guard;
 mod hold;
 mod limit_config;
+mod money;
+mod price_table;
 mod rate;
 mod reservoir;
 mod snapshot;
@@ -63,6 +65,11 @@ pub use error::BudgetError;
 pub use guard::{AtomicBudget, BudgetGuard};
 pub use hold::{CancelPolicy, Hold, HoldBackend, HoldClose, HoldId, HoldTicket, Settlement};
 pub use limit_config::{LimitConfigError, LimitParameter};
+pub use money::{MicroUsd, ParseMoneyError};
+pub use price_table::{
+    LongContextTier, MAX_LONG_CONTEXT_TIERS, ModelPrice, ModelPricing, PRICE_CURRENCY, PRICE_UNIT,
+    PriceError, PriceFormat, PriceTable, TokenUsage,
+};
 pub use rate::{DEFAULT_ROLLING_BUCKETS, Gcra, MAX_ROLLING_BUCKETS, RateLimitError, RollingWindow};
 pub use snapshot::{BudgetSnapshot, BudgetUnit, render_budget_line};
 pub use spend::{Denial, LimitKind, ReserveError, ReserveRequest, SpendBudget};
