@@ -84,7 +84,7 @@ impl SkillOutcome {
 ///     async fn execute(
 ///         &self,
 ///         ctx: &mut InvestigationContext,
-///         _tools: &ToolRegistry,
+///         _registry: &ToolRegistry,
 ///     ) -> Result<SkillOutcome, KernelError> {
 ///         ctx.evidence.push(Evidence::new(self.id(), "burst of failed logins"));
 ///         Ok(SkillOutcome::noop().with_delta(0.3))
@@ -116,11 +116,11 @@ pub trait Skill: Send + Sync {
         true
     }
 
-    /// Run the skill: update `ctx` with evidence or signals as needed and
+    /// Run the skill: update `context` with evidence or signals as needed and
     /// report what the agent should fold in.
     async fn execute(
         &self,
-        ctx: &mut InvestigationContext,
+        context: &mut InvestigationContext,
         tools: &ToolRegistry,
     ) -> Result<SkillOutcome, KernelError>;
 }
@@ -140,7 +140,7 @@ mod tests {
         async fn execute(
             &self,
             ctx: &mut InvestigationContext,
-            _tools: &ToolRegistry,
+            _registry: &ToolRegistry,
         ) -> Result<SkillOutcome, KernelError> {
             ctx.signals
                 .push(crate::context::Signal::new("seen.by.bare"));

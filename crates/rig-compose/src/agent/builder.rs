@@ -53,7 +53,9 @@ impl GenericAgentBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.skill_ids.extend(ids.into_iter().map(Into::into));
+        for id in ids {
+            self.skill_ids.push(id.into());
+        }
         self
     }
 

@@ -71,11 +71,11 @@ use crate::skill::{Skill, SkillOutcome};
 /// # Ok::<(), KernelError>(())
 /// ```
 pub struct GenericAgent {
-    id: AgentId,
     name: String,
+    id: AgentId,
     skills: Vec<Arc<dyn Skill>>,
-    tools: ToolRegistry,
     hooks: Vec<Arc<dyn AgentLifecycleHook>>,
+    tools: ToolRegistry,
     /// Skip the rest of the chain once a skill emits
     /// [`NextAction::Conclude`] or [`NextAction::Discard`]. Defaults to
     /// `true`.
@@ -188,12 +188,12 @@ fn ends_investigation(actions: &[NextAction]) -> bool {
 
 #[async_trait]
 impl Agent for GenericAgent {
-    fn id(&self) -> AgentId {
-        self.id
+    fn name(&self) -> &str {
+        self.name.as_str()
     }
 
-    fn name(&self) -> &str {
-        &self.name
+    fn id(&self) -> AgentId {
+        self.id
     }
 
     async fn step(&self, ctx: &mut InvestigationContext) -> Result<AgentStepResult, KernelError> {

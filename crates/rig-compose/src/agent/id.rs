@@ -24,16 +24,16 @@ impl AgentId {
     }
 }
 
+impl fmt::Display for AgentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
 impl Default for AgentId {
     /// Same as [`AgentId::new`]: a default id is still unique.
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl fmt::Display for AgentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
     }
 }
 

@@ -44,7 +44,7 @@ use crate::skill::SkillOutcome;
 /// impl AgentLifecycleHook for Log {
 ///     async fn after_skill(
 ///         &self,
-///         _agent: &GenericAgent,
+///         _runner: &GenericAgent,
 ///         skill_id: &str,
 ///         _outcome: &SkillOutcome,
 ///         confidence: f32,
@@ -68,50 +68,50 @@ pub trait AgentLifecycleHook: Send + Sync {
     /// A step is about to start on `ctx`.
     async fn before_step(
         &self,
-        _agent: &GenericAgent,
-        _ctx: &InvestigationContext,
+        _runner: &GenericAgent,
+        _context: &InvestigationContext,
     ) -> Result<(), KernelError> {
         Ok(())
     }
 
-    /// The agent reached `skill_id` in its chain. `applies` says whether it
-    /// will execute; `confidence` is the running value before it does.
+    /// The agent reached `skill` in its chain. `applies` says whether it
+    /// will execute; the confidence is the running value before it does.
     async fn before_skill(
         &self,
-        _agent: &GenericAgent,
-        _skill_id: &str,
+        _runner: &GenericAgent,
+        _skill: &str,
         _applies: bool,
-        _confidence: f32,
+        _confidence_before: f32,
     ) -> Result<(), KernelError> {
         Ok(())
     }
 
-    /// `skill_id` executed and its `outcome` was folded in; `confidence` is
+    /// `skill` executed and its `outcome` was folded in; the confidence is
     /// the clamped value afterwards.
     async fn after_skill(
         &self,
-        _agent: &GenericAgent,
-        _skill_id: &str,
+        _runner: &GenericAgent,
+        _skill: &str,
         _outcome: &SkillOutcome,
-        _confidence: f32,
+        _confidence_after: f32,
     ) -> Result<(), KernelError> {
         Ok(())
     }
 
-    /// The step finished successfully with `result`.
+    /// The step finished successfully with `step`.
     async fn after_step(
         &self,
-        _agent: &GenericAgent,
-        _result: &AgentStepResult,
+        _runner: &GenericAgent,
+        _step: &AgentStepResult,
     ) -> Result<(), KernelError> {
         Ok(())
     }
 
-    /// A skill failed with `error`; the step returns that error next.
+    /// A skill failed with `failure`; the step returns that error next.
     async fn on_step_error(
         &self,
-        _agent: &GenericAgent,
-        _error: &KernelError,
+        _runner: &GenericAgent,
+        _failure: &KernelError,
     ) -> Result<(), KernelError> {
         Ok(())
     }

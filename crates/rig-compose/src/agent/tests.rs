@@ -64,8 +64,8 @@ impl Skill for Scripted {
     }
     async fn execute(
         &self,
-        _ctx: &mut InvestigationContext,
-        _tools: &ToolRegistry,
+        _context: &mut InvestigationContext,
+        _registry: &ToolRegistry,
     ) -> Result<SkillOutcome, KernelError> {
         self.exec_calls.fetch_add(1, Ordering::SeqCst);
         if self.fail {

@@ -11,8 +11,8 @@ use crate::agent::Agent;
 /// [`CoordinatorAgent`]; start one with [`CoordinatorAgent::builder`].
 pub struct CoordinatorBuilder {
     name: String,
-    rules: Vec<RoutingRule>,
     specialists: HashMap<String, Arc<dyn Agent>>,
+    rules: Vec<RoutingRule>,
     fallback: Option<String>,
 }
 
@@ -20,8 +20,8 @@ impl CoordinatorBuilder {
     pub(super) fn named(name: String) -> Self {
         Self {
             name,
-            rules: Vec::new(),
             specialists: HashMap::new(),
+            rules: Vec::new(),
             fallback: None,
         }
     }

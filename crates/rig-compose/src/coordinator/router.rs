@@ -62,10 +62,10 @@ use crate::registry::KernelError;
 /// # Ok::<(), KernelError>(())
 /// ```
 pub struct CoordinatorAgent {
-    id: AgentId,
     name: String,
-    rules: Vec<RoutingRule>,
+    id: AgentId,
     specialists: HashMap<String, Arc<dyn Agent>>,
+    rules: Vec<RoutingRule>,
     fallback: Option<String>,
 }
 
@@ -107,12 +107,12 @@ impl CoordinatorAgent {
 
 #[async_trait]
 impl Agent for CoordinatorAgent {
-    fn id(&self) -> AgentId {
-        self.id
+    fn name(&self) -> &str {
+        self.name.as_str()
     }
 
-    fn name(&self) -> &str {
-        &self.name
+    fn id(&self) -> AgentId {
+        self.id
     }
 
     async fn step(&self, ctx: &mut InvestigationContext) -> Result<AgentStepResult, KernelError> {
@@ -126,15 +126,16 @@ impl Agent for CoordinatorAgent {
             target = target.as_ref().map(|agent| agent.name()),
             "coordinator routing decision"
         );
-        match target {
-            Some(agent) => agent.step(ctx).await,
-            None => Ok(AgentStepResult {
-                skills_run: Vec::new(),
-                skills_skipped: Vec::new(),
-                confidence: ctx.confidence,
-                concluded: false,
-            }),
+        if let Some(specialist) = target {
+            return specialist.step(ctx).await;
         }
+        // Nobody to hand the step to: report the context unchanged.
+        Ok(AgentStepResult {
+            confidence: ctx.confidence,
+            concluded: false,
+            skills_run: Vec::new(),
+            skills_skipped: Vec::new(),
+        })
     }
 }
 
@@ -181,11 +182,11 @@ mod tests {
 
     #[async_trait]
     impl Agent for Probe {
-        fn id(&self) -> AgentId {
-            self.id
-        }
         fn name(&self) -> &str {
             &self.name
+        }
+        fn id(&self) -> AgentId {
+            self.id
         }
         async fn step(
             &self,
@@ -310,8 +311,8 @@ mod tests {
         }
         async fn execute(
             &self,
-            _ctx: &mut InvestigationContext,
-            _tools: &ToolRegistry,
+            _context: &mut InvestigationContext,
+            _registry: &ToolRegistry,
         ) -> Result<SkillOutcome, KernelError> {
             Ok(SkillOutcome::noop().with_delta(0.3))
         }

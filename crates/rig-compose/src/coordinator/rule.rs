@@ -27,9 +27,10 @@ impl RoutingRule {
         agent_name: impl Into<String>,
         signals: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
+        let signals: Vec<String> = signals.into_iter().map(Into::into).collect();
         Self {
+            signals,
             agent_name: agent_name.into(),
-            signals: signals.into_iter().map(Into::into).collect(),
         }
     }
 

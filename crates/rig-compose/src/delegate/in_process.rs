@@ -114,13 +114,17 @@ fn context_from_arguments(args: &Value) -> Result<InvestigationContext, KernelEr
         text("entity_id", DEFAULT_ENTITY),
         text("partition", DEFAULT_PARTITION),
     );
-    if let Some(confidence) = args.get("confidence").and_then(Value::as_f64) {
-        ctx.confidence = (confidence as f32).clamp(0.0, 1.0);
+    if let Some(requested) = args.get("confidence").and_then(Value::as_f64) {
+        ctx.confidence = (requested as f32).clamp(0.0, 1.0);
     }
-    if let Some(signals) = args.get("signals").and_then(Value::as_array) {
-        let named = signals.iter().filter_map(Value::as_str).map(Signal::new);
-        ctx.signals.extend(named);
-    }
+    let named_signals = args
+        .get("signals")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(Signal::new);
+    ctx.signals.extend(named_signals);
     Ok(ctx)
 }
 
@@ -293,12 +297,12 @@ mod tests {
             "child.raise"
         }
         fn applies(&self, ctx: &InvestigationContext) -> bool {
-            ctx.has_signal("raise")
+            ctx.has_signal("escalate")
         }
         async fn execute(
             &self,
             ctx: &mut InvestigationContext,
-            _tools: &ToolRegistry,
+            _registry: &ToolRegistry,
         ) -> Result<SkillOutcome, KernelError> {
             ctx.signals.push(Signal::new("child.was.here"));
             Ok(SkillOutcome::noop()
@@ -355,7 +359,7 @@ mod tests {
             .build(&skills, &host_tools)
             .unwrap();
 
-        let mut ctx = InvestigationContext::new("host-z", "prod").with_signal("raise");
+        let mut ctx = InvestigationContext::new("host-z", "prod").with_signal("escalate");
         ctx.confidence = 0.1;
         let step = parent.step(&mut ctx).await.unwrap();
         assert_eq!(step.skills_run, ["parent.ask"]);

@@ -87,26 +87,27 @@ impl DelegateTool {
     }
 }
 
-#[async_trait]
-impl Tool for DelegateTool {
-    fn schema(&self) -> ToolSchema {
-        self.schema.clone()
-    }
-
-    fn name(&self) -> ToolName {
-        self.schema.name.clone()
-    }
-
-    async fn invoke(&self, args: Value) -> Result<Value, KernelError> {
-        self.executor.invoke(args).await
-    }
-}
-
 impl fmt::Debug for DelegateTool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DelegateTool")
             .field("schema", &self.schema)
             .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Tool for DelegateTool {
+    // Cheaper than the default, which builds the whole schema.
+    fn name(&self) -> ToolName {
+        self.schema.name.clone()
+    }
+
+    fn schema(&self) -> ToolSchema {
+        self.schema.clone()
+    }
+
+    async fn invoke(&self, arguments: Value) -> Result<Value, KernelError> {
+        self.executor.invoke(arguments).await
     }
 }
 

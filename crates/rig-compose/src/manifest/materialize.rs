@@ -14,25 +14,26 @@ use crate::tool::{LocalTool, Tool, ToolSchema};
 /// executors: every delegate becomes a [`delegate_stub`], except
 /// `kind: in_process` ones, which fail.
 pub fn materialize_local_and_delegate_tools(
-    tools: &[ToolSpec],
-    delegates: &[DelegateSpec],
+    tool_specs: &[ToolSpec],
+    delegate_specs: &[DelegateSpec],
     host_tools: &ToolRegistry,
 ) -> Result<ToolRegistry, ManifestError> {
+    let no_executors = DelegateRegistry::new();
     materialize_local_and_delegate_tools_with_delegates(
-        tools,
-        delegates,
+        tool_specs,
+        delegate_specs,
         host_tools,
-        &DelegateRegistry::new(),
+        &no_executors,
     )
 }
 
 /// Build a fresh registry holding the agent's tools:
 ///
-/// 1. each `local` tool is taken from `host_tools` (shared, not copied);
+/// 1. each `local` entry of `tool_specs` is taken from `host_tools` (shared, not copied);
 ///    one that `host_tools` does not provide fails with
 ///    [`ManifestError::MissingHostTool`];
-/// 2. each delegate whose [`executor_key`](DelegateSpec::executor_key) is
-///    registered in `delegate_executors` becomes a [`DelegateTool`] named
+/// 2. each entry of `delegate_specs` whose [`executor_key`](DelegateSpec::executor_key) is
+///    registered in `executors` becomes a [`DelegateTool`] named
 ///    and described by the spec; otherwise an `in_process` delegate fails
 ///    with [`ManifestError::MissingDelegateExecutor`] and any other kind
 ///    becomes a [`delegate_stub`].
@@ -41,22 +42,22 @@ pub fn materialize_local_and_delegate_tools(
 /// name replaces an earlier one. MCP servers are not handled here: starting
 /// them is the host's job.
 pub fn materialize_local_and_delegate_tools_with_delegates(
-    tools: &[ToolSpec],
-    delegates: &[DelegateSpec],
+    tool_specs: &[ToolSpec],
+    delegate_specs: &[DelegateSpec],
     host_tools: &ToolRegistry,
-    delegate_executors: &DelegateRegistry,
+    executors: &DelegateRegistry,
 ) -> Result<ToolRegistry, ManifestError> {
     let agent_tools = ToolRegistry::new();
-    for spec in tools {
+    for spec in tool_specs {
         let ToolSpec::Local { name } = spec;
         let tool = host_tools
             .get(name)
             .map_err(|_| ManifestError::MissingHostTool(name.clone()))?;
         agent_tools.register(tool);
     }
-    for spec in delegates {
+    for spec in delegate_specs {
         let key = spec.executor_key();
-        let tool: Arc<dyn Tool> = match delegate_executors.get(key) {
+        let tool: Arc<dyn Tool> = match executors.get(key) {
             Some(executor) => Arc::new(DelegateTool::new(
                 spec.name.clone(),
                 spec.description.clone(),

@@ -555,6 +555,7 @@ impl<'a> Scanner<'a> {
     }
 }
 
+// Unit tests exercise the scanner directly, without libyaml.
 #[cfg(test)]
 mod tests {
     use super::*;

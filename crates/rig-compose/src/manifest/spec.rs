@@ -215,8 +215,9 @@ pub struct KnowledgeSpec {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
+
+    use super::*;
 
     #[test]
     fn full_manifest_serde_shape() {

@@ -637,7 +637,7 @@ impl Skill for Mark {
     async fn execute(
         &self,
         ctx: &mut InvestigationContext,
-        _tools: &ToolRegistry,
+        _registry: &ToolRegistry,
     ) -> Result<SkillOutcome, KernelError> {
         ctx.signals.push(crate::context::Signal::new("marked"));
         Ok(SkillOutcome::noop().with_delta(0.2))

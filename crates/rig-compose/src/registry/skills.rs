@@ -178,8 +178,8 @@ mod tests {
 
         async fn execute(
             &self,
-            _ctx: &mut InvestigationContext,
-            _tools: &ToolRegistry,
+            _context: &mut InvestigationContext,
+            _registry: &ToolRegistry,
         ) -> Result<SkillOutcome, KernelError> {
             Ok(SkillOutcome::noop().with_delta(self.delta))
         }
