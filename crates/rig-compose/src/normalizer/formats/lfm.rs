@@ -92,9 +92,21 @@ impl ToolCallNormalizer for LfmNormalizer {
     }
 }
 
-/// Byte index of the first `needle` in `haystack` at or after `from`.
-fn find(haystack: &str, needle: &str, from: usize) -> Option<usize> {
-    Some(from + haystack.get(from..)?.find(needle)?)
+/// Byte index of the first `marker` in `haystack` at or after `from`.
+///
+/// Both markers start with `<`, which is rare in prose, so jumping between
+/// `<` bytes (`str::find(char)` uses memchr) and comparing there beats a
+/// general substring search on typical model output.
+fn find(haystack: &str, marker: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let rest = haystack.get(at..)?;
+        at += rest.find('<')?;
+        if haystack.get(at..)?.starts_with(marker) {
+            return Some(at);
+        }
+        at += 1;
+    }
 }
 
 /// The calls region of a block: the trimmed block without one pair of
