@@ -43,7 +43,10 @@ fn a_hundred_thousand_nested_brackets_are_rejected_without_recursing() {
         let raw = format!("{START}[deep(arg={nested})]{END}");
         let started = Instant::now();
         let message = on_small_stack(move || lfm_error(&raw));
-        assert!(started.elapsed() < Duration::from_secs(5));
+        // Work is O(length x MAX_NESTING_DEPTH): well under a second in
+        // release builds. The bound is loose for unoptimized builds on busy
+        // machines; it only has to catch a quadratic blow-up.
+        assert!(started.elapsed() < Duration::from_secs(60));
         assert!(message.contains("tool `deep`"), "{message}");
         assert!(
             message.contains(&format!("nested deeper than {MAX_NESTING_DEPTH} levels")),
