@@ -13,22 +13,26 @@ use crate::registry::KernelError;
 /// that a multi-megabyte argument cannot turn into a multi-megabyte error.
 pub(crate) const EXCERPT_LIMIT: usize = 256;
 
+/// `text` cut to at most [`EXCERPT_LIMIT`] bytes on a char boundary, and
+/// how many bytes were dropped.
+fn clip(text: &str) -> (&str, usize) {
+    let mut cut = EXCERPT_LIMIT.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    (text.get(..cut).unwrap_or_default(), text.len() - cut)
+}
+
 /// `Debug`-quotes `text` like `{:?}` does, shortened to [`EXCERPT_LIMIT`]
-/// bytes (on a char boundary) with a marker saying how much was dropped.
+/// bytes with a note saying how much was dropped.
 pub(crate) struct Excerpt<'a>(pub(crate) &'a str);
 
 impl Display for Excerpt<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0;
-        if text.len() <= EXCERPT_LIMIT {
-            return write!(f, "{text:?}");
+        match clip(self.0) {
+            (head, 0) => write!(f, "{head:?}"),
+            (head, dropped) => write!(f, "{head:?}… ({dropped} more bytes)"),
         }
-        let mut cut = EXCERPT_LIMIT;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let head = text.get(..cut).unwrap_or_default();
-        write!(f, "{head:?}… ({} more bytes)", text.len() - cut)
     }
 }
 
@@ -38,22 +42,16 @@ pub(crate) struct Clipped<'a>(pub(crate) &'a str);
 
 impl Display for Clipped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.0;
-        if text.len() <= EXCERPT_LIMIT {
-            return f.write_str(text);
+        match clip(self.0) {
+            (head, 0) => f.write_str(head),
+            (head, dropped) => write!(f, "{head}… ({dropped} more bytes)"),
         }
-        let mut cut = EXCERPT_LIMIT;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let head = text.get(..cut).unwrap_or_default();
-        write!(f, "{head}… ({} more bytes)", text.len() - cut)
     }
 }
 
 /// Where in an input a text parser currently is: the whole input (so any
-/// sub-slice can be turned back into a byte offset), the label the input is
-/// known by, and the tool whose call is being parsed, if already known.
+/// sub-slice can be turned back into a byte offset) and the tool whose call
+/// is being parsed, once known.
 #[derive(Clone, Copy)]
 pub(crate) struct Site<'a> {
     input: &'a str,

@@ -69,15 +69,12 @@ fn unquote(inner: &str) -> String {
     // Copy whole runs between backslashes; only the escape sites are
     // inspected one by one.
     while let Some(at) = rest.find('\\') {
-        let (run, tail) = rest.split_at(at);
-        out.push_str(run);
-        let after = tail.get(1..).unwrap_or_default();
-        if after.starts_with(['\'', '"']) {
-            rest = after;
-        } else {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let after = rest.get(at + 1..).unwrap_or_default();
+        if !after.starts_with(['\'', '"']) {
             out.push('\\');
-            rest = after;
         }
+        rest = after;
     }
     out.push_str(rest);
     out

@@ -463,6 +463,29 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Whenever the fast path accepts a block, the tolerant path (the
+        /// published rules) accepts it with the same calls.
+        #[test]
+        fn fast_path_agrees_with_tolerant_path(
+            head in "[a-c_]{1,3}",
+            args in "[a-c0-9 ,()\\[\\]{}:='\"\\\\.+-]{0,24}",
+            tail in "[a-c0-9 ,=\\[\\]{}':]{0,12}",
+        ) {
+            for block in [
+                format!("[{head}(x={args})]"),
+                format!("{head}(x={args}, y=[{tail}])"),
+                format!("[{head}(k={{{tail}}}), {head}(z={args})]"),
+            ] {
+                if let Ok(fast) = fast(&block) {
+                    proptest::prop_assert_eq!(Some(fast), tolerant(&block).ok(), "{}", block);
+                }
+            }
+        }
+    }
+
     #[test]
     fn oversized_input_is_rejected_up_front() {
         let raw = "x".repeat(MAX_INPUT_BYTES + 1);
