@@ -3,36 +3,8 @@
 //! Calls run one after another, in the order given: that is the order the
 //! model wrote them, and the kernel imposes no concurrency policy (callers
 //! who know their tools are independent can run
-//! [`ToolInvocation::dispatch`] concurrently themselves).
-//!
-//! # Per call, with hooks `h0, h1, ...`
-//!
-//! 1. The [`ToolInvocationResult`] is created first (a clone of the call,
-//!    output `null`), and every hook callback for this call receives that
-//!    one `ToolInvocation` — `before_invocation` and `on_invocation_error`
-//!    as `&result.invocation`, `after_invocation_with_outcome` via
-//!    `&result`. A hook may therefore key per-call state (a reservation,
-//!    a timer) by the invocation's address.
-//! 2. `before_invocation` runs on each hook in order until one returns
-//!    something other than [`ToolDispatchAction::Continue`] or fails.
-//! 3. Then:
-//!    * all hooks continued: the tool runs. If it (or the registry lookup)
-//!      fails, `on_invocation_error` runs on every hook and the error is
-//!      returned.
-//!    * a hook skipped: its output is recorded; later hooks' `before` is not
-//!      called.
-//!    * a hook terminated: `on_invocation_error` runs on every hook (also
-//!      those after it) with [`KernelError::ToolDispatchTerminated`], which is
-//!      then returned.
-//!    * a hook's `before` failed: `on_invocation_error` runs on the hooks
-//!      before it (those that may hold reservations) and the hook's error is
-//!      returned.
-//! 4. On success `after_invocation_with_outcome` runs on every hook, in
-//!    order, and the result is kept.
-//!
-//! An error from `on_invocation_error` or `after_invocation_with_outcome`
-//! stops dispatch at once and is returned as is. Results of earlier calls are
-//! discarded on any error; their tools have already run.
+//! [`ToolInvocation::dispatch`] concurrently themselves). The exact hook
+//! protocol is documented on [`dispatch_tool_invocations_with_hooks`].
 
 use serde_json::Value;
 
@@ -78,8 +50,36 @@ pub async fn dispatch_tool_invocations(
     run(tools, invocations, &[], None).await
 }
 
-/// Run `invocations` through `hooks` and `tools` in order; see the
-/// [module docs](self) for the exact sequence of hook callbacks.
+/// Run `invocations` through `hooks` and `tools` in order.
+///
+/// # Per call
+///
+/// 1. The [`ToolInvocationResult`] is created first (a clone of the call,
+///    output `null`), and every hook callback for this call receives that
+///    one `ToolInvocation` — `before_invocation` and `on_invocation_error`
+///    as `&result.invocation`, `after_invocation_with_outcome` via
+///    `&result`. A hook may therefore key per-call state (a reservation,
+///    a timer) by the invocation's address.
+/// 2. `before_invocation` runs on each hook in order until one returns
+///    something other than [`ToolDispatchAction::Continue`] or fails.
+/// 3. Then:
+///    * all hooks continued: the tool runs. If it (or the registry lookup)
+///      fails, `on_invocation_error` runs on every hook and the error is
+///      returned.
+///    * a hook skipped: its output is recorded; later hooks' `before` is not
+///      called.
+///    * a hook terminated: `on_invocation_error` runs on every hook (also
+///      those after it) with [`KernelError::ToolDispatchTerminated`], which is
+///      then returned.
+///    * a hook's `before` failed: `on_invocation_error` runs on the hooks
+///      before it (those that may hold reservations) and the hook's error is
+///      returned.
+/// 4. On success `after_invocation_with_outcome` runs on every hook, in
+///    order, and the result is kept.
+///
+/// An error from `on_invocation_error` or `after_invocation_with_outcome`
+/// stops dispatch at once and is returned as is. Results of earlier calls are
+/// discarded on any error; their tools have already run.
 ///
 /// ```
 /// use std::sync::Arc;
