@@ -589,3 +589,70 @@ async fn a_trace_accumulates_across_dispatches() {
     }
     assert_eq!(trace.len(), 2);
 }
+
+// ── Bounded results ──────────────────────────────────────────────────────
+
+/// Remembers the output size each after-hook saw.
+#[derive(Default)]
+struct SeenOutput(Mutex<Vec<usize>>);
+
+#[async_trait]
+impl ToolDispatchHook for SeenOutput {
+    async fn after_invocation(&self, result: &ToolInvocationResult) -> Result<(), KernelError> {
+        let len = result.output["text"].as_str().map_or(0, str::len);
+        self.0.lock().unwrap().push(len);
+        Ok(())
+    }
+}
+
+fn long_text_registry() -> ToolRegistry {
+    let tools = ToolRegistry::new();
+    tools.register(Arc::new(LocalTool::new(
+        ToolSchema {
+            name: "dump".into(),
+            description: String::new(),
+            args_schema: json!({}),
+            result_schema: json!({}),
+        },
+        |args: Value| async move {
+            let n = args["n"].as_u64().unwrap() as usize;
+            Ok(json!({"text": "z".repeat(n)}))
+        },
+    )));
+    tools
+}
+
+#[tokio::test]
+async fn bounded_dispatch_bounds_records_but_hooks_see_everything() {
+    use rig_compose::{
+        ToolResultEnvelopeConfig, dispatch_tool_invocations_bounded,
+        dispatch_tool_invocations_with_hooks_bounded,
+    };
+    let tools = long_text_registry();
+    let calls = [
+        call("dump", json!({"n": 5})),
+        call("dump", json!({"n": 500})),
+    ];
+    let config = ToolResultEnvelopeConfig::new(50);
+    let seen = SeenOutput::default();
+    let bounded = dispatch_tool_invocations_with_hooks_bounded(&tools, &calls, &[&seen], &config)
+        .await
+        .unwrap();
+    assert_eq!(*seen.0.lock().unwrap(), [5, 500]);
+    assert_eq!(bounded[0].invocation, calls[0]);
+    assert!(!bounded[0].envelope.truncated);
+    assert_eq!(bounded[0].envelope.payload, json!({"text": "zzzzz"}));
+    assert!(bounded[1].envelope.truncated);
+    assert_eq!(bounded[1].envelope.omitted_chars, 450);
+
+    let plain = dispatch_tool_invocations_bounded(&tools, &calls, &config)
+        .await
+        .unwrap();
+    assert_eq!(plain, bounded);
+
+    // Errors come back unchanged.
+    let err = dispatch_tool_invocations_bounded(&tools, &[call("nope", json!({}))], &config)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KernelError::ToolNotFound(_)));
+}

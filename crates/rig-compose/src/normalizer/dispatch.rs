@@ -9,10 +9,11 @@
 use serde_json::Value;
 
 use super::{
-    ToolDispatchAction, ToolDispatchHook, ToolInvocation, ToolInvocationOutcome,
-    ToolInvocationResult,
+    BoundedToolInvocationResult, ToolDispatchAction, ToolDispatchHook, ToolInvocation,
+    ToolInvocationOutcome, ToolInvocationResult,
 };
 use crate::registry::{KernelError, ToolRegistry};
+use crate::tool::{ToolResultEnvelope, ToolResultEnvelopeConfig};
 use crate::trace::{DispatchTrace, DispatchTraceEvent, TracedAction, TracedOutcome};
 
 /// Run `invocations` through `tools` in order, without hooks.
@@ -149,6 +150,66 @@ pub async fn dispatch_tool_invocations_with_trace(
     trace: &DispatchTrace,
 ) -> Result<Vec<ToolInvocationResult>, KernelError> {
     run(tools, invocations, hooks, Some(trace)).await
+}
+
+/// Like [`dispatch_tool_invocations`], with every output bounded by
+/// `config` into a [`ToolResultEnvelope`], ready to be shown to a model with
+/// its truncation metadata.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rig_compose::{
+///     LocalTool, ToolInvocation, ToolRegistry, ToolResultEnvelopeConfig, ToolSchema,
+///     dispatch_tool_invocations_bounded,
+/// };
+/// use serde_json::json;
+///
+/// let tools = ToolRegistry::new();
+/// tools.register(Arc::new(LocalTool::new(
+///     ToolSchema {
+///         name: "read_log".into(),
+///         description: "returns a long log".into(),
+///         args_schema: json!({}),
+///         result_schema: json!({"type": "string"}),
+///     },
+///     |_| async { Ok(json!("x".repeat(10_000))) },
+/// )));
+/// let calls = [ToolInvocation::new("read_log", json!({})).unwrap()];
+/// let config = ToolResultEnvelopeConfig::new(100);
+/// let results =
+///     futures::executor::block_on(dispatch_tool_invocations_bounded(&tools, &calls, &config))
+///         .unwrap();
+/// assert!(results[0].envelope.truncated);
+/// assert_eq!(results[0].envelope.omitted_chars, 9_900);
+/// ```
+pub async fn dispatch_tool_invocations_bounded(
+    tools: &ToolRegistry,
+    invocations: &[ToolInvocation],
+    config: &ToolResultEnvelopeConfig,
+) -> Result<Vec<BoundedToolInvocationResult>, KernelError> {
+    dispatch_tool_invocations_with_hooks_bounded(tools, invocations, &[], config).await
+}
+
+/// Like [`dispatch_tool_invocations_with_hooks`], with every output bounded
+/// by `config` into a [`ToolResultEnvelope`].
+///
+/// Hooks still see the full, unbounded output (accounting and audit may need
+/// all of it); only the returned records are bounded, after every call has
+/// been dispatched.
+pub async fn dispatch_tool_invocations_with_hooks_bounded(
+    tools: &ToolRegistry,
+    invocations: &[ToolInvocation],
+    hooks: &[&dyn ToolDispatchHook],
+    config: &ToolResultEnvelopeConfig,
+) -> Result<Vec<BoundedToolInvocationResult>, KernelError> {
+    let results = run(tools, invocations, hooks, None).await?;
+    Ok(results
+        .into_iter()
+        .map(|result| BoundedToolInvocationResult {
+            invocation: result.invocation,
+            envelope: ToolResultEnvelope::bound(result.output, config),
+        })
+        .collect())
 }
 
 /// Trace recording for one invocation; does nothing without a trace.

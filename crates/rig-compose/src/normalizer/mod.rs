@@ -33,6 +33,7 @@
 //! messages (`diag`). Provider JSON shapes live in `structured`; the
 //! dispatch loop in `dispatch`.
 
+mod bounded;
 mod diag;
 mod dispatch;
 mod formats;
@@ -44,8 +45,10 @@ mod scan;
 mod structured;
 mod traits;
 
+pub use bounded::BoundedToolInvocationResult;
 pub use dispatch::{
-    dispatch_tool_invocations, dispatch_tool_invocations_with_hooks,
+    dispatch_tool_invocations, dispatch_tool_invocations_bounded,
+    dispatch_tool_invocations_with_hooks, dispatch_tool_invocations_with_hooks_bounded,
     dispatch_tool_invocations_with_trace,
 };
 pub use formats::lfm::LfmNormalizer;
