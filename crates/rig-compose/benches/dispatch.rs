@@ -2,7 +2,7 @@
 //! hooks, with this crate and with the published rig-compose.
 //!
 //! `cargo bench --bench dispatch` (from `crates/rig-compose`)
-#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -24,10 +24,10 @@ mod ours {
         ToolSchema, dispatch_tool_invocations_with_hooks,
     };
 
-    pub struct Noop;
+    pub(super) struct Noop;
     impl ToolDispatchHook for Noop {}
 
-    pub fn setup() -> (ToolRegistry, Vec<ToolInvocation>) {
+    pub(super) fn setup() -> (ToolRegistry, Vec<ToolInvocation>) {
         let (args_schema, result_schema) = schema_json();
         let tools = ToolRegistry::new();
         tools.register(Arc::new(LocalTool::new(
@@ -45,7 +45,7 @@ mod ours {
         (tools, calls)
     }
 
-    pub fn run(tools: &ToolRegistry, calls: &[ToolInvocation]) -> Vec<ToolInvocationResult> {
+    pub(super) fn run(tools: &ToolRegistry, calls: &[ToolInvocation]) -> Vec<ToolInvocationResult> {
         let hooks: [&dyn ToolDispatchHook; 3] = [&Noop, &Noop, &Noop];
         block_on(dispatch_tool_invocations_with_hooks(tools, calls, &hooks)).unwrap()
     }
@@ -58,10 +58,10 @@ mod published {
         ToolSchema, dispatch_tool_invocations_with_hooks,
     };
 
-    pub struct Noop;
+    pub(super) struct Noop;
     impl ToolDispatchHook for Noop {}
 
-    pub fn setup() -> (ToolRegistry, Vec<ToolInvocation>) {
+    pub(super) fn setup() -> (ToolRegistry, Vec<ToolInvocation>) {
         let (args_schema, result_schema) = schema_json();
         let tools = ToolRegistry::new();
         tools.register(Arc::new(LocalTool::new(
@@ -79,7 +79,7 @@ mod published {
         (tools, calls)
     }
 
-    pub fn run(tools: &ToolRegistry, calls: &[ToolInvocation]) -> Vec<ToolInvocationResult> {
+    pub(super) fn run(tools: &ToolRegistry, calls: &[ToolInvocation]) -> Vec<ToolInvocationResult> {
         let hooks: [&dyn ToolDispatchHook; 3] = [&Noop, &Noop, &Noop];
         block_on(dispatch_tool_invocations_with_hooks(tools, calls, &hooks)).unwrap()
     }

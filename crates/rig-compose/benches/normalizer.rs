@@ -1,7 +1,7 @@
 //! LFM parsing throughput: this crate against the published rig-compose.
 //!
 //! `cargo bench --bench normalizer` (from `crates/rig-compose`)
-#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::hint::black_box;
 

@@ -1,7 +1,13 @@
 //! Dispatch loop semantics: hook call order, which hooks are told about
 //! errors, error propagation, the one-object-per-call guarantee, and the
 //! exact trace each path records.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::sync::{Arc, Mutex};
 

@@ -1,7 +1,13 @@
 //! Differential test of the dispatch loop: random hook scripts run through
 //! this crate and the published rig-compose 0.5.0 must produce the same hook
 //! callback sequence, the same dispatch trace, and the same results/errors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::sync::{Arc, Mutex};
 

@@ -5,7 +5,13 @@
 //! `NormalizerFailed` whose message starts with the published message (ours
 //! then adds the location). Generated nesting stays far below the published
 //! parser's stack limit and our `MAX_NESTING_DEPTH`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

@@ -1,7 +1,13 @@
 //! Hostile model output: the normalizers must return a located
 //! `NormalizerFailed` error (or calls), never panic, overflow the stack or
 //! take unbounded time.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::time::{Duration, Instant};
 

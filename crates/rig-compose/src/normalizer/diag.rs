@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(Excerpt("a'b").to_string(), format!("{:?}", "a'b"));
         let long = "é".repeat(200); // 400 bytes, 2 per char
         let shown = Excerpt(&long).to_string();
-        assert!(shown.starts_with(&format!("{:?}", "é".repeat(128)).trim_end_matches('"')));
+        assert!(shown.starts_with(format!("{:?}", "é".repeat(128)).trim_end_matches('"')));
         assert!(shown.ends_with("… (144 more bytes)"), "{shown}");
     }
 

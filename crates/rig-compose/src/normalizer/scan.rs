@@ -30,20 +30,16 @@ enum Class {
     Close,
 }
 
-const fn classes() -> [Class; 256] {
-    let mut table = [Class::Plain; 256];
-    table[b'\'' as usize] = Class::Quote;
-    table[b'"' as usize] = Class::Quote;
-    table[b'(' as usize] = Class::Open;
-    table[b'[' as usize] = Class::Open;
-    table[b'{' as usize] = Class::Open;
-    table[b')' as usize] = Class::Close;
-    table[b']' as usize] = Class::Close;
-    table[b'}' as usize] = Class::Close;
-    table
+/// The splitter's view of a byte.
+#[inline]
+fn class(b: u8) -> Class {
+    match b {
+        b'\'' | b'"' => Class::Quote,
+        b'(' | b'[' | b'{' => Class::Open,
+        b')' | b']' | b'}' => Class::Close,
+        _ => Class::Plain,
+    }
 }
-
-static CLASSES: [Class; 256] = classes();
 
 /// Index just past the quoted run whose opening quote is at `open`, or
 /// `None` if the run is not closed before the end of `bytes`.
@@ -115,7 +111,7 @@ impl<'a> Iterator for TopLevelParts<'a> {
         let mut marker = None;
         let mut i = start;
         while let Some(&b) = bytes.get(i) {
-            match CLASSES.get(usize::from(b)).copied().unwrap_or(Class::Plain) {
+            match class(b) {
                 Class::Plain => {
                     if depth == 0 {
                         if b == self.delimiter {
