@@ -73,6 +73,7 @@ pub mod registry;
 pub mod reliability;
 pub mod skill;
 pub mod tool;
+pub mod trace;
 pub mod workflow;
 
 pub use agent::{
@@ -100,8 +101,11 @@ pub use manifest::{
     materialize_local_and_delegate_tools_with_delegates,
 };
 pub use normalizer::{
+    BoundedToolInvocationResult, LfmNormalizer, StructuredToolCallNormalizer, ToolCallNormalizer,
     ToolDispatchAction, ToolDispatchHook, ToolInvocation, ToolInvocationOutcome,
-    ToolInvocationResult,
+    ToolInvocationResult, dispatch_tool_invocations, dispatch_tool_invocations_bounded,
+    dispatch_tool_invocations_with_hooks, dispatch_tool_invocations_with_hooks_bounded,
+    dispatch_tool_invocations_with_trace,
 };
 pub use registry::{KernelError, SkillDescriptor, SkillRegistry, ToolRegistry};
 pub use reliability::{
@@ -114,4 +118,5 @@ pub use tool::{
     ToolResultEnvelopeConfig, ToolResultOmissionReason, ToolResultPageToken, ToolSchema,
     bound_tool_result, decode_tool_result_page_token,
 };
+pub use trace::{DispatchTrace, DispatchTraceEvent, TracedAction, TracedOutcome};
 pub use workflow::Workflow;
