@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::error::{ManifestError, ManifestLimit, SourceLocation};
+use super::error::{ManifestError, ManifestLimit, ManifestLimitExceeded, SourceLocation};
 use super::guard::{Budget, Limits, Metered};
 use super::prescan;
 use super::spec::AgentManifest;
@@ -44,16 +44,23 @@ impl AgentManifest {
     /// Parse a manifest from YAML. JSON is accepted too, as YAML is (nearly)
     /// a superset of it.
     ///
-    /// Input over the [limits](super#limits) fails with
-    /// [`ManifestError::LimitExceeded`]; syntax and schema errors with
-    /// [`ManifestError::Yaml`]. Both report the line and column.
+    /// Syntax and schema errors are [`ManifestError::Yaml`]. Input over the
+    /// [limits](super#limits) is [`ManifestError::Io`] carrying a
+    /// [`ManifestLimitExceeded`] (see [`ManifestError::limit_exceeded`]).
+    /// Both report the line and column.
     pub fn from_yaml(s: &str) -> Result<Self, ManifestError> {
         parse_yaml(s, MAX_MANIFEST_BYTES, DEFAULT_LIMITS)
     }
 
     /// Parse a manifest from strict JSON, with the same limits as
-    /// [`from_yaml`](Self::from_yaml). Errors are
-    /// [`ManifestError::Json`] or [`ManifestError::LimitExceeded`].
+    /// [`from_yaml`](Self::from_yaml).
+    ///
+    /// Every failure is [`ManifestError::Io`], as rig-compose 0.5.0 has no
+    /// JSON variant: syntax and schema errors carry the
+    /// [`serde_json::Error`] (see [`ManifestError::json_error`]), limit
+    /// violations a [`ManifestLimitExceeded`]. JSON goes through
+    /// `serde_json` rather than the YAML parser so that YAML-only syntax is
+    /// refused.
     pub fn from_json(s: &str) -> Result<Self, ManifestError> {
         parse_json(s, MAX_MANIFEST_BYTES, DEFAULT_LIMITS)
     }
@@ -76,17 +83,17 @@ pub(super) fn parse_yaml(
     check_size(text.as_bytes(), max_bytes)?;
     // libyaml's cost grows with flow nesting, so bound that before it runs.
     prescan::check_flow_depth(text, limits.depth).map_err(|too_deep| {
-        ManifestError::LimitExceeded {
+        ManifestError::from(ManifestLimitExceeded {
             limit: ManifestLimit::Depth { max: limits.depth },
             location: Some(too_deep.at),
-        }
+        })
     })?;
     let budget = Budget::new(limits);
     let parsed = AgentManifest::deserialize(Metered::new(
         serde_norway::Deserializer::from_str(text),
         &budget,
     ));
-    settle(parsed, &budget, yaml_location)
+    settle(parsed, &budget, yaml_location, ManifestError::Yaml)
 }
 
 pub(super) fn parse_json(
@@ -99,7 +106,7 @@ pub(super) fn parse_json(
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = AgentManifest::deserialize(Metered::new(&mut de, &budget))
         .and_then(|manifest| de.end().map(|()| manifest));
-    settle(parsed, &budget, json_location)
+    settle(parsed, &budget, json_location, json_failure)
 }
 
 /// Turn a parse result into the public error type, preferring a tripped
@@ -108,19 +115,24 @@ fn settle<E>(
     parsed: Result<AgentManifest, E>,
     budget: &Budget,
     locate: fn(&E) -> Option<SourceLocation>,
-) -> Result<AgentManifest, ManifestError>
-where
-    ManifestError: From<E>,
-{
+    wrap: fn(E) -> ManifestError,
+) -> Result<AgentManifest, ManifestError> {
     match (parsed, budget.exceeded()) {
         (Ok(manifest), None) => Ok(manifest),
-        (Err(error), None) => Err(error.into()),
+        (Err(error), None) => Err(wrap(error)),
         // A limit error someone swallowed still rejects the input.
-        (parsed, Some(limit)) => Err(ManifestError::LimitExceeded {
+        (parsed, Some(limit)) => Err(ManifestError::from(ManifestLimitExceeded {
             limit,
             location: parsed.err().as_ref().and_then(locate),
-        }),
+        })),
     }
+}
+
+/// JSON failures ride in [`ManifestError::Io`]; serde_json's conversion
+/// keeps the error itself as the inner error (kind `InvalidData`, or
+/// `UnexpectedEof` for truncated input), so `json_error` can recover it.
+fn json_failure(error: serde_json::Error) -> ManifestError {
+    ManifestError::Io(io::Error::from(error))
 }
 
 fn yaml_location(error: &serde_norway::Error) -> Option<SourceLocation> {
@@ -144,10 +156,10 @@ fn check_size(input: &[u8], max_bytes: usize) -> Result<(), ManifestError> {
     if input.len() <= max_bytes {
         return Ok(());
     }
-    Err(ManifestError::LimitExceeded {
+    Err(ManifestError::from(ManifestLimitExceeded {
         limit: ManifestLimit::InputBytes { max: max_bytes },
         location: Some(locate(input, max_bytes)),
-    })
+    }))
 }
 
 /// Line and column of byte `offset` in `input`, for reporting where the

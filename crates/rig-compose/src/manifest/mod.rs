@@ -15,8 +15,10 @@
 //! # Limits
 //!
 //! Manifests may come from untrusted places, so loading is bounded. Every
-//! loader rejects, with [`ManifestError::LimitExceeded`] naming the
-//! [`ManifestLimit`] and, where known, the [`SourceLocation`]:
+//! loader rejects the following with a [`ManifestError::Io`] of kind
+//! `InvalidData` whose inner error is a [`ManifestLimitExceeded`] naming the
+//! [`ManifestLimit`] and, where known, the [`SourceLocation`]
+//! ([`ManifestError::limit_exceeded`] returns it):
 //!
 //! * input longer than [`MAX_MANIFEST_BYTES`], before any parsing;
 //! * collections nested deeper than [`MAX_MANIFEST_DEPTH`], as soon as the
@@ -25,18 +27,21 @@
 //!   [`MAX_MANIFEST_EXPANDED_BYTES`] bytes of text, counting each YAML alias
 //!   use as a full copy, which stops alias ("billion laughs") bombs.
 //!
-//! Loading never panics; every failure is a [`ManifestError`].
+//! Loading never panics; every failure is a [`ManifestError`], whose
+//! variants are exactly the published crate's (limit violations have no
+//! variant of their own so that exhaustive matches downstream still hold).
 //!
 //! ```
-//! use rig_compose::manifest::{AgentManifest, ManifestError, ManifestLimit, MAX_MANIFEST_DEPTH};
+//! use rig_compose::manifest::{AgentManifest, ManifestLimit, MAX_MANIFEST_DEPTH};
 //!
 //! let hostile = format!("metadata: {}{}", "[".repeat(500), "]".repeat(500));
-//! match AgentManifest::from_yaml(&hostile) {
-//!     Err(ManifestError::LimitExceeded { limit: ManifestLimit::Depth { max }, location }) => {
-//!         assert_eq!(max, MAX_MANIFEST_DEPTH);
-//!         assert_eq!(location.unwrap().line, 1);
+//! let err = AgentManifest::from_yaml(&hostile).unwrap_err();
+//! match err.limit_exceeded() {
+//!     Some(rejected) => {
+//!         assert_eq!(rejected.limit, ManifestLimit::Depth { max: MAX_MANIFEST_DEPTH });
+//!         assert_eq!(rejected.location.map(|at| at.line), Some(1));
 //!     }
-//!     other => panic!("expected a depth error, got {other:?}"),
+//!     None => panic!("expected a depth error, got {err:?}"),
 //! }
 //! ```
 
@@ -47,7 +52,7 @@ mod materialize;
 mod prescan;
 mod spec;
 
-pub use error::{ManifestError, ManifestLimit, SourceLocation};
+pub use error::{ManifestError, ManifestLimit, ManifestLimitExceeded, SourceLocation};
 pub use load::{
     MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, MAX_MANIFEST_EXPANDED_BYTES, MAX_MANIFEST_VALUES,
 };

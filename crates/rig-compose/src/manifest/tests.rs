@@ -66,10 +66,13 @@ fn small_limits(depth: usize) -> Limits {
 }
 
 fn limit_of(err: &ManifestError) -> Option<(ManifestLimit, Option<SourceLocation>)> {
-    match err {
-        ManifestError::LimitExceeded { limit, location } => Some((*limit, *location)),
-        _ => None,
-    }
+    let rejected = err.limit_exceeded()?;
+    // Limit errors must always be reported as invalid data.
+    let ManifestError::Io(io) = err else {
+        panic!("limit error outside Io: {err:?}")
+    };
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidData, "{err:?}");
+    Some((rejected.limit, rejected.location))
 }
 
 // ---------------------------------------------------------------- parsing
@@ -132,11 +135,25 @@ fn syntax_errors_report_their_position() {
     assert!(err.to_string().contains("line"), "{err}");
 
     let err = AgentManifest::from_json("{\"name\": \"x\",\n  \"tools\": [}").unwrap_err();
-    let ManifestError::Json(inner) = &err else {
-        panic!("expected a JSON error, got {err:?}");
+    let inner = err
+        .json_error()
+        .unwrap_or_else(|| panic!("expected a JSON error, got {err:?}"));
+    assert_eq!((inner.line(), inner.column()), (2, 13));
+    assert!(inner.is_syntax());
+    assert!(err.limit_exceeded().is_none());
+    let ManifestError::Io(io) = &err else {
+        panic!("{err:?}")
     };
-    assert_eq!(inner.line(), 2);
-    assert!(err.to_string().starts_with("json parse: "), "{err}");
+    assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+    assert_eq!(err.to_string(), format!("io: {inner}"));
+
+    // Truncated JSON is an unexpected end of input, still with the details.
+    let err = AgentManifest::from_json("{\"name\": \"x\",\n").unwrap_err();
+    let ManifestError::Io(io) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert!(err.json_error().is_some_and(serde_json::Error::is_eof));
 }
 
 #[test]
@@ -150,6 +167,10 @@ fn schema_errors_name_the_problem() {
 
     let err = AgentManifest::from_json(r#"{"tools": [{"kind": "local"}]}"#).unwrap_err();
     assert!(err.to_string().contains("name"), "{err}");
+    assert!(
+        err.json_error().is_some_and(serde_json::Error::is_data),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -201,7 +222,7 @@ fn oversized_input_is_rejected_before_parsing() {
     assert_eq!(
         err.to_string(),
         format!(
-            "manifest rejected: input is larger than {MAX_MANIFEST_BYTES} bytes at line 1, column {} (byte {MAX_MANIFEST_BYTES})",
+            "io: manifest rejected: input is larger than {MAX_MANIFEST_BYTES} bytes at line 1, column {} (byte {MAX_MANIFEST_BYTES})",
             MAX_MANIFEST_BYTES + 1
         )
     );
@@ -293,6 +314,8 @@ fn depth_limit_applies_to_json() {
     };
     assert!(AgentManifest::from_json(&nest(MAX_MANIFEST_DEPTH - 2)).is_ok());
     let err = AgentManifest::from_json(&nest(MAX_MANIFEST_DEPTH - 1)).unwrap_err();
+    // The limit wins over the JSON error the guard made serde_json return.
+    assert!(err.json_error().is_none(), "{err:?}");
     let (limit, location) = limit_of(&err).unwrap();
     assert_eq!(
         limit,
@@ -426,10 +449,7 @@ fn self_referencing_alias_is_an_error() {
     ] {
         let err = AgentManifest::from_yaml(text).unwrap_err();
         assert!(
-            matches!(
-                err,
-                ManifestError::LimitExceeded { .. } | ManifestError::Yaml(_)
-            ),
+            limit_of(&err).is_some() || matches!(err, ManifestError::Yaml(_)),
             "{err}"
         );
     }
@@ -491,6 +511,7 @@ fn from_path_errors_name_the_file() {
         err.to_string().contains("not valid UTF-8 at byte 12"),
         "{err}"
     );
+    assert!(err.limit_exceeded().is_none());
 
     let big = TempFile::new("big", &vec![b'#'; MAX_MANIFEST_BYTES + 10]);
     let err = AgentManifest::from_path(&big.0).unwrap_err();
