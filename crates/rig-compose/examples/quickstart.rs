@@ -8,6 +8,8 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
+#![allow(clippy::indexing_slicing)] // example code reads JSON with `[]`, which yields Null when absent
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

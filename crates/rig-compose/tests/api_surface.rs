@@ -6,7 +6,14 @@
 //! an added field fails to compile), and every public enum is matched
 //! exhaustively (so an added variant fails to compile). The assertions check
 //! the behaviour users rely on at each touch point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::default_constructed_unit_structs,
+    missing_docs
+)]
 
 use std::sync::Arc;
 use std::time::SystemTime;
