@@ -48,6 +48,7 @@ mod dispatch_hook;
 mod error;
 mod guard;
 mod hold;
+mod ledger;
 mod limit_config;
 mod rate;
 mod reservoir;
@@ -62,6 +63,10 @@ pub use dispatch_hook::DispatchBudgetHook;
 pub use error::BudgetError;
 pub use guard::{AtomicBudget, BudgetGuard};
 pub use hold::{CancelPolicy, Hold, HoldBackend, HoldClose, HoldId, HoldTicket, Settlement};
+pub use ledger::{
+    Budget, BudgetBuilder, BudgetMetrics, DEFAULT_THRESHOLDS, DENIAL_REAP_LIMIT, DenialCounts,
+    LAZY_REAP_LIMIT, Limit, ThresholdEvent, ThresholdObserver, WindowTotals,
+};
 pub use limit_config::{LimitConfigError, LimitParameter};
 pub use rate::{DEFAULT_ROLLING_BUCKETS, Gcra, MAX_ROLLING_BUCKETS, RateLimitError, RollingWindow};
 pub use snapshot::{BudgetSnapshot, BudgetUnit, render_budget_line};
