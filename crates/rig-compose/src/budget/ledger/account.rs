@@ -44,10 +44,16 @@ impl Account {
         self.reap(now, LAZY_REAP_LIMIT, |_| {});
     }
 
-    /// Starts a new window if one began at or before `now`.
+    /// Starts a new window if one began at or before `now` (re-arming the
+    /// thresholds); a rate limit, which has no windows, re-arms the
+    /// thresholds its level has fallen back under.
     pub(super) fn advance(&mut self, now: u64) {
         if self.meter.roll(now) {
             self.thresholds.rearm();
+        } else if self.thresholds.is_active() && !self.meter.is_windowed() {
+            let levels = self.meter.levels(now);
+            self.thresholds
+                .rearm_below(levels.committed(), levels.capacity);
         }
     }
 
@@ -191,9 +197,8 @@ impl Account {
             return None;
         }
         let levels = self.meter.levels(now);
-        let rearm_below = !self.meter.is_windowed();
         self.thresholds
-            .crossed(levels.committed(), levels.capacity, rearm_below)
+            .crossed(levels.committed(), levels.capacity)
             .map(|percent| (percent, levels))
     }
 

@@ -344,3 +344,438 @@ impl SpendBudget for Budget {
         Ok(self.reap_now())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+    use std::time::Duration;
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::budget::{
+        CancelPolicy, DENIAL_REAP_LIMIT, Gcra, LAZY_REAP_LIMIT, ManualClock, RollingWindow,
+        Settlement, ThresholdEvent, Window,
+    };
+
+    fn manual(start: u64) -> ManualClock {
+        ManualClock::new(start)
+    }
+
+    fn leased(amount: u64, millis: u64) -> ReserveRequest {
+        ReserveRequest::new(amount).with_lease(Duration::from_millis(millis))
+    }
+
+    fn levels(budget: &Budget) -> (u64, u64, u64, u64) {
+        let s = budget.snapshot_now();
+        (s.available, s.held, s.consumed, s.debt)
+    }
+
+    #[test]
+    fn every_close_kind_charges_what_it_says() {
+        let budget = Budget::quota("b", 100).build();
+        let settle = budget.try_reserve(30).unwrap();
+        let release = budget.try_reserve(20).unwrap();
+        let cancel = budget.try_reserve(10).unwrap();
+        let dropped = budget
+            .try_reserve(15)
+            .unwrap()
+            .with_drop_policy(CancelPolicy::Charge(5));
+        assert_eq!(levels(&budget), (25, 75, 0, 0));
+
+        let s = block_on(settle.settle(12)).unwrap();
+        assert_eq!(
+            s,
+            Settlement {
+                charged: 12,
+                refunded: 18,
+                debt_incurred: 0,
+                was_reclaimed: false
+            }
+        );
+        assert_eq!(block_on(release.release()).unwrap().refunded, 20);
+        let c = block_on(cancel.cancel(CancelPolicy::Charge(4))).unwrap();
+        assert_eq!((c.charged, c.refunded), (4, 6));
+        drop(dropped);
+        assert_eq!(levels(&budget), (79, 0, 21, 0));
+
+        let m = budget.metrics();
+        assert_eq!((m.reservations, m.settled, m.released), (4, 1, 1));
+        assert_eq!((m.cancelled, m.dropped, m.charged), (1, 1, 21));
+        assert_eq!((m.estimated, m.actual, m.open_holds), (30, 12, 0));
+    }
+
+    #[test]
+    fn a_future_dropped_before_its_first_poll_still_closes_the_hold() {
+        let budget = Budget::quota("b", 10).build();
+        let hold = budget
+            .try_reserve(8)
+            .unwrap()
+            .with_drop_policy(CancelPolicy::Charge(3));
+        drop(hold.settle(8));
+        assert_eq!(levels(&budget), (7, 0, 3, 0));
+        assert_eq!(budget.metrics().dropped, 1);
+    }
+
+    #[test]
+    fn debt_blocks_until_refill_or_the_next_window() {
+        let clock = manual(0);
+        let budget = Budget::quota("b", 10)
+            .window(Window::per_minute())
+            .clock(clock.clone())
+            .build();
+        let hold = budget.try_reserve(10).unwrap();
+        assert_eq!(block_on(hold.settle(14)).unwrap().debt_incurred, 4);
+        assert_eq!(levels(&budget), (0, 0, 14, 4));
+        let denial = budget.try_reserve(0).unwrap_err();
+        let denial = denial.denial().unwrap();
+        assert_eq!(denial.retry_at_millis, Some(60_000));
+        assert_eq!(budget.metrics().debt_incurred, 4);
+
+        clock.set_millis(60_000);
+        assert_eq!(levels(&budget), (10, 0, 0, 0));
+        let hold = budget.try_reserve(10).unwrap();
+        block_on(hold.settle(11)).unwrap();
+        budget.refill();
+        assert_eq!(levels(&budget), (10, 0, 0, 0));
+    }
+
+    #[test]
+    fn a_hold_that_outlives_its_window_is_charged_to_it() {
+        let clock = manual(0);
+        let budget = Budget::quota("b", 100)
+            .window(Window::per_minute())
+            .clock(clock.clone())
+            .build();
+        let old = budget.try_reserve(70).unwrap();
+        clock.advance(Duration::from_secs(61));
+        // The new window does not see the old hold...
+        assert_eq!(levels(&budget), (100, 0, 0, 0));
+        let new = budget.try_reserve(100).unwrap();
+        // ...nor its settlement, which goes to the window it came from.
+        let s = block_on(old.settle(130)).unwrap();
+        assert_eq!((s.charged, s.refunded, s.debt_incurred), (130, 0, 30));
+        assert_eq!(levels(&budget), (0, 100, 0, 0));
+        let previous = budget.previous_window().unwrap();
+        assert_eq!(
+            (previous.index, previous.consumed, previous.overrun()),
+            (0, 130, 30)
+        );
+        drop(new);
+        assert_eq!(levels(&budget), (100, 0, 0, 0));
+    }
+
+    #[test]
+    fn calendar_month_quota_resets_on_the_first() {
+        // 2024-01-31T23:00:00Z
+        let clock = manual(1_706_742_000_000);
+        let budget = Budget::quota("monthly", 5)
+            .window(Window::CalendarMonthUtc)
+            .clock(clock.clone())
+            .build();
+        let _hold = budget.try_reserve(5).unwrap();
+        // 2024-02-01T00:00:00Z
+        assert_eq!(
+            budget.snapshot_now().resets_at_millis,
+            Some(1_706_745_600_000)
+        );
+        clock.set_millis(1_706_745_600_000);
+        assert!(budget.try_reserve(5).is_ok());
+    }
+
+    #[test]
+    fn leases_are_reclaimed_lazily_with_bounded_work_and_fully_by_reap() {
+        let clock = manual(0);
+        let budget = Budget::quota("b", 1_000).clock(clock.clone()).build();
+        let holds: Vec<_> = (0..20)
+            .map(|_| budget.try_reserve_with(leased(10, 100)).unwrap())
+            .collect();
+        clock.set_millis(100);
+        // One operation reclaims at most LAZY_REAP_LIMIT.
+        let after_one = budget.snapshot_now().held;
+        assert_eq!(after_one, 10 * (20 - LAZY_REAP_LIMIT as u64));
+        assert_eq!(budget.reap_now(), 20 - LAZY_REAP_LIMIT);
+        assert_eq!(budget.snapshot_now().held, 0);
+        let m = budget.metrics();
+        assert_eq!((m.reclaimed, m.reclaimed_open, m.open_holds), (20, 20, 0));
+        for hold in holds {
+            let s = block_on(hold.release()).unwrap();
+            assert!(s.was_reclaimed);
+        }
+        let m = budget.metrics();
+        assert_eq!((m.late_closes, m.reclaimed_open, m.charged), (20, 0, 0));
+        assert_eq!(levels(&budget), (1_000, 0, 0, 0));
+    }
+
+    #[test]
+    fn a_refusal_first_reclaims_leases_that_already_expired() {
+        let clock = manual(0);
+        let budget = Budget::quota("b", 30).clock(clock.clone()).build();
+        let _stale: Vec<_> = (0..30)
+            .map(|_| budget.try_reserve_with(leased(1, 5)).unwrap())
+            .collect();
+        clock.set_millis(5);
+        assert!(30 <= LAZY_REAP_LIMIT + DENIAL_REAP_LIMIT);
+        let hold = budget.try_reserve(30).unwrap();
+        assert_eq!(hold.amount(), 30);
+        assert_eq!(budget.metrics().reclaimed, 30);
+    }
+
+    #[test]
+    fn a_late_close_is_plain_usage_and_never_refunds_twice() {
+        let clock = manual(0);
+        let budget = Budget::quota("b", 10).clock(clock.clone()).build();
+        let hold = budget.try_reserve_with(leased(8, 1_000)).unwrap();
+        clock.set_millis(1_000);
+        // Expired but not yet reaped: the settle itself treats it as reclaimed.
+        let s = block_on(hold.settle(12)).unwrap();
+        assert_eq!(
+            s,
+            Settlement {
+                charged: 12,
+                refunded: 0,
+                debt_incurred: 2,
+                was_reclaimed: true
+            }
+        );
+        assert_eq!(levels(&budget), (0, 0, 12, 2));
+        let m = budget.metrics();
+        assert_eq!((m.reclaimed, m.late_closes, m.settled), (1, 1, 1));
+
+        budget.refill();
+        let dropped = budget
+            .try_reserve_with(leased(6, 10))
+            .unwrap()
+            .with_drop_policy(CancelPolicy::Charge(2));
+        clock.advance_millis(10);
+        assert_eq!(budget.reap_now(), 1);
+        assert_eq!(levels(&budget), (10, 0, 0, 0));
+        drop(dropped);
+        assert_eq!(levels(&budget), (8, 0, 2, 0));
+    }
+
+    #[test]
+    fn renewal_is_explicit_and_fails_once_reclaimed() {
+        let clock = manual(0);
+        let budget = Budget::quota("b", 10).clock(clock.clone()).build();
+        let mut hold = budget.try_reserve_with(leased(4, 100)).unwrap();
+        clock.set_millis(90);
+        block_on(hold.renew(100)).unwrap();
+        assert_eq!(hold.lease_deadline(), Some(190));
+        clock.set_millis(150);
+        assert_eq!(budget.snapshot_now().held, 4);
+        clock.set_millis(190);
+        let err = block_on(hold.renew(100)).unwrap_err();
+        assert!(err.to_string().contains("reclaimed"), "{err}");
+        assert_eq!(budget.snapshot_now().held, 0);
+        assert!(block_on(hold.settle(1)).unwrap().was_reclaimed);
+
+        // A hold without a lease can be given one.
+        let mut plain = budget.try_reserve(2).unwrap();
+        block_on(plain.renew(5)).unwrap();
+        clock.advance_millis(5);
+        assert_eq!(budget.reap_now(), 1);
+        drop(plain);
+    }
+
+    #[test]
+    fn thresholds_fire_once_per_window_outside_the_lock() {
+        let clock = manual(0);
+        let events = std::sync::Arc::new(StdMutex::new(Vec::<(u32, u64)>::new()));
+        let slot = std::sync::Arc::new(StdMutex::new(None::<Budget>));
+        let (log, me) = (events.clone(), slot.clone());
+        let budget = Budget::quota("b", 100)
+            .window(Window::per_minute())
+            .clock(clock.clone())
+            .thresholds([50, 80, 100])
+            .on_threshold(move |event: &ThresholdEvent| {
+                // Re-entering the budget from an observer must not deadlock.
+                let available = me
+                    .lock()
+                    .unwrap()
+                    .as_ref()
+                    .map(|b: &Budget| b.snapshot_now().available);
+                assert_eq!(available, Some(event.snapshot.available));
+                log.lock()
+                    .unwrap()
+                    .push((event.percent, event.snapshot.held));
+            })
+            .build();
+        *slot.lock().unwrap() = Some(budget.clone());
+
+        let a = budget.try_reserve(40).unwrap();
+        let b = budget.try_reserve(20).unwrap();
+        drop(b);
+        let _b = budget.try_reserve(20).unwrap();
+        block_on(a.settle(90)).unwrap();
+        assert_eq!(*events.lock().unwrap(), [(50, 60), (100, 20)]);
+
+        clock.set_millis(60_000);
+        let _c = budget.try_reserve(85).unwrap();
+        assert_eq!(events.lock().unwrap().last(), Some(&(80, 85)));
+        *slot.lock().unwrap() = None;
+    }
+
+    #[test]
+    fn rate_budgets_refill_over_time_and_rearm_thresholds() {
+        let clock = manual(0);
+        let fired = std::sync::Arc::new(StdMutex::new(0));
+        let count = fired.clone();
+        let budget = Budget::rate("rps", Gcra::per_second(10, 10).unwrap())
+            .clock(clock.clone())
+            .thresholds([100])
+            .on_threshold(move |_| *count.lock().unwrap() += 1)
+            .build();
+        assert_eq!(budget.limit_kind(), LimitKind::Rate);
+        assert_eq!(budget.capacity(), 10);
+        let hold = budget.try_reserve(10).unwrap();
+        assert_eq!(*fired.lock().unwrap(), 1);
+        let refused = budget.try_reserve(1).unwrap_err();
+        assert_eq!(refused.denial().unwrap().retry_at_millis, Some(100));
+        block_on(hold.settle(10)).unwrap();
+        clock.set_millis(1_000);
+        assert_eq!(budget.snapshot_now().available, 10);
+        let hold = budget.try_reserve(10).unwrap();
+        assert_eq!(*fired.lock().unwrap(), 2, "re-armed after refilling");
+        // Overage is debt the bucket pays back over time.
+        assert_eq!(block_on(hold.settle(15)).unwrap().debt_incurred, 5);
+        assert_eq!(budget.snapshot_now().debt, 5);
+        clock.set_millis(1_500);
+        assert_eq!(budget.snapshot_now().debt, 0);
+        assert!(budget.try_reserve(1).is_err());
+        clock.set_millis(1_600);
+        assert!(budget.try_reserve(1).is_ok());
+        assert_eq!(budget.metrics().denials.rate, 2);
+    }
+
+    #[test]
+    fn rolling_budgets_release_and_reclaim() {
+        let clock = manual(0);
+        let budget = Budget::rate(
+            "rpm",
+            RollingWindow::new(3, Duration::from_secs(60)).unwrap(),
+        )
+        .unit(BudgetUnit::Requests)
+        .clock(clock.clone())
+        .build();
+        assert_eq!(budget.limit_kind(), LimitKind::RollingWindow);
+        let a = budget.try_reserve(2).unwrap();
+        let _b = budget.try_reserve_with(leased(1, 10)).unwrap();
+        assert!(budget.try_reserve(1).is_err());
+        block_on(a.release()).unwrap();
+        clock.set_millis(10);
+        // `_b` expired: its unit is back as well.
+        assert_eq!(budget.snapshot_now().available, 3);
+        assert_eq!(budget.metrics().denials.rolling_window, 1);
+    }
+
+    #[test]
+    fn children_inherit_the_clock_and_unit_and_call_quotas_report_call_counts() {
+        let clock = manual(5);
+        let calls = Budget::quota("calls", 3)
+            .unit(BudgetUnit::ToolCalls)
+            .clock(clock.clone())
+            .build();
+        let search = calls.child("search", 1).clock(manual(999)).build();
+        assert_eq!(search.unit(), &BudgetUnit::ToolCalls);
+        assert_eq!(search.clock().now_millis(), 5);
+        assert_eq!(search.depth(), 1);
+        assert!(search.parent().unwrap().same_budget(&calls));
+        let _first = search.try_reserve(1).unwrap();
+        let refused = search.try_reserve(1).unwrap_err();
+        let denial = refused.denial().unwrap();
+        assert_eq!(
+            (denial.limit, denial.budget.as_str()),
+            (LimitKind::CallCount, "search")
+        );
+        assert_eq!(search.metrics().denials.call_count, 1);
+        assert_eq!(search.metrics().refused, 1);
+        assert_eq!(calls.metrics().refused, 0);
+    }
+
+    #[test]
+    fn refusals_are_counted_where_they_happen() {
+        let root = Budget::quota("root", 5).build();
+        let leaf = root.child("leaf", 100).build();
+        assert!(leaf.try_reserve(6).is_err());
+        assert_eq!(root.metrics().denials.quota, 1);
+        assert_eq!(root.metrics().refused, 0);
+        assert_eq!(leaf.metrics().denials.total(), 0);
+        assert_eq!(leaf.metrics().refused, 1);
+    }
+
+    #[test]
+    fn snapshot_chain_goes_from_the_budget_to_the_root() {
+        let root = Budget::quota("root", 9).build();
+        let mid = root.child("mid", 8).build();
+        let leaf = mid.child("leaf", 7).build();
+        let names: Vec<_> = leaf
+            .snapshot_chain()
+            .into_iter()
+            .map(|s| (s.name, s.capacity))
+            .collect();
+        assert_eq!(
+            names,
+            [("leaf".into(), 7), ("mid".into(), 8), ("root".into(), 9)]
+        );
+        assert!(format!("{leaf:?}").contains("leaf"));
+    }
+
+    #[test]
+    fn windows_roll_independently_at_each_level() {
+        let clock = manual(0);
+        let day = Budget::quota("day", 100)
+            .window(Window::per_day())
+            .clock(clock.clone())
+            .build();
+        let minute = day.child("minute", 10).window(Window::per_minute()).build();
+        let hold = minute.try_reserve(10).unwrap();
+        clock.set_millis(60_000);
+        // The minute rolled over (the hold stopped counting there); the day
+        // did not.
+        assert_eq!(minute.snapshot_now().held, 0);
+        assert_eq!(day.snapshot_now().held, 10);
+        block_on(hold.settle(7)).unwrap();
+        assert_eq!(day.snapshot_now().consumed, 7);
+        assert_eq!(minute.snapshot_now().consumed, 0);
+        assert_eq!(minute.previous_window().unwrap().consumed, 7);
+    }
+
+    #[test]
+    fn zero_capacity_reports_full_utilization() {
+        let budget = Budget::quota("none", 0).build();
+        let snapshot = budget.snapshot_now();
+        assert_eq!((snapshot.capacity, snapshot.available), (0, 0));
+        assert!((snapshot.utilization - 1.0).abs() < f64::EPSILON);
+        assert!(budget.try_reserve(1).is_err());
+        assert!(budget.try_reserve(0).is_ok());
+    }
+
+    #[test]
+    fn huge_amounts_saturate_instead_of_overflowing() {
+        let budget = Budget::quota("max", u64::MAX).build();
+        let a = budget.try_reserve(u64::MAX - 1).unwrap();
+        assert!(budget.try_reserve(2).is_err());
+        let s = block_on(a.settle(u64::MAX)).unwrap();
+        assert_eq!(s.debt_incurred, 0);
+        assert_eq!(budget.snapshot_now().available, 0);
+        assert!(budget.try_reserve(1).is_err());
+        // Full but not in debt: an empty hold still fits; a lease that would
+        // end beyond the end of time saturates.
+        let empty = budget.try_reserve_with(leased(0, u64::MAX)).unwrap();
+        assert_eq!(empty.lease_deadline(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn async_interface_matches_the_sync_one() {
+        let budget = Budget::quota("b", 10).build();
+        let shared: std::sync::Arc<dyn SpendBudget> = std::sync::Arc::new(budget.clone());
+        block_on(async {
+            let hold = shared.reserve(ReserveRequest::new(4)).await.unwrap();
+            assert_eq!(shared.snapshot().await.unwrap().held, 4);
+            hold.settle(3).await.unwrap();
+            assert_eq!(shared.reap().await.unwrap(), 0);
+        });
+        assert_eq!(levels(&budget), (7, 0, 3, 0));
+    }
+}

@@ -191,9 +191,10 @@ impl Meter {
     pub(super) fn check(&mut self, amount: u64, now: u64) -> Result<(), Shortfall> {
         match self {
             Self::Quota(quota) => {
+                // With debt, committed alone exceeds the capacity, so even
+                // an empty request does not fit.
                 let committed = u128::from(quota.consumed) + u128::from(quota.held);
-                let fits = committed + u128::from(amount) <= u128::from(quota.capacity);
-                if fits && quota.excess() == 0 {
+                if committed + u128::from(amount) <= u128::from(quota.capacity) {
                     return Ok(());
                 }
                 // A fresh window restores the whole capacity, so waiting

@@ -333,3 +333,88 @@ impl HoldBackend for Node {
         self.renew_hold(ticket, lease_millis)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Budget;
+    use super::*;
+    use crate::budget::ManualClock;
+
+    #[test]
+    fn node_ids_ascend_from_root_to_leaf() {
+        let root = Budget::quota("root", 1).build();
+        let mid = root.child("mid", 1).build();
+        let _other = root.child("other", 1).build();
+        let leaf = mid.child("leaf", 1).build();
+        let ids: Vec<u64> = leaf
+            .node
+            .ancestors()
+            .iter()
+            .map(|node| node.id)
+            .chain([leaf.node.id])
+            .collect();
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    }
+
+    #[test]
+    fn closing_is_idempotent_per_hold_id() {
+        let clock = ManualClock::new(0);
+        let budget = Budget::quota("b", 10).clock(clock.clone()).build();
+        let leaf = budget.child("leaf", 10).build();
+        let hold = leaf.try_reserve(6).unwrap();
+        let ticket = hold.ticket().clone();
+        let first = leaf.node.close_hold(&ticket, HoldClose::Settle(4));
+        assert_eq!((first.charged, first.refunded), (4, 2));
+        // A second close of the same id (here: the hold's own drop) charges
+        // nothing anywhere in the chain.
+        let again = leaf.node.close_hold(&ticket, HoldClose::Settle(9));
+        assert_eq!(again, Settlement::default());
+        drop(hold);
+        for snapshot in leaf.snapshot_chain() {
+            assert_eq!(
+                (snapshot.consumed, snapshot.held),
+                (4, 0),
+                "{}",
+                snapshot.name
+            );
+        }
+        let err = leaf.node.renew_hold(&ticket, 10).unwrap_err();
+        assert!(err.to_string().contains("not open"), "{err}");
+    }
+
+    #[test]
+    fn a_reclaim_seen_at_any_level_makes_the_whole_close_late() {
+        // The clock steps back after the root reclaimed the hold: the leaf
+        // still thinks it is live, but the chain must agree it was
+        // reclaimed, or the root would never be charged.
+        let clock = ManualClock::new(0);
+        let root = Budget::quota("root", 10).clock(clock.clone()).build();
+        let leaf = root.child("leaf", 10).build();
+        let hold = leaf
+            .try_reserve_with(ReserveRequest::new(5).with_lease(Duration::from_millis(100)))
+            .unwrap();
+        clock.set_millis(100);
+        assert_eq!(root.snapshot_now().held, 0);
+        clock.set_millis(50);
+        assert_eq!(leaf.snapshot_now().held, 5);
+        let settlement = futures::executor::block_on(hold.settle(3)).unwrap();
+        assert!(settlement.was_reclaimed);
+        for snapshot in leaf.snapshot_chain() {
+            assert_eq!(
+                (snapshot.consumed, snapshot.held),
+                (3, 0),
+                "{}",
+                snapshot.name
+            );
+        }
+        assert_eq!(root.metrics().reclaimed, 1);
+        assert_eq!(leaf.metrics().reclaimed, 1);
+    }
+
+    #[test]
+    fn leases_round_up_to_whole_milliseconds() {
+        assert_eq!(lease_millis(Duration::from_micros(1)), 1);
+        assert_eq!(lease_millis(Duration::from_millis(7)), 7);
+        assert_eq!(lease_millis(Duration::MAX), u64::MAX);
+    }
+}

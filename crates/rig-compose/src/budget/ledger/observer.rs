@@ -74,22 +74,31 @@ impl Thresholds {
 
     /// Marks and returns the highest threshold newly reached by `level` out
     /// of `capacity`, if any (crossing several at once reports the highest
-    /// only, since it supersedes the rest). With `rearm_below`, thresholds
-    /// the level is now under fire again on the next crossing.
-    pub(super) fn crossed(&mut self, level: u64, capacity: u64, rearm_below: bool) -> Option<u32> {
+    /// only, since it supersedes the rest).
+    pub(super) fn crossed(&mut self, level: u64, capacity: u64) -> Option<u32> {
         let mut newest = None;
         for mark in &mut self.marks {
-            let reached = level > 0
-                && u128::from(level) * 100 >= u128::from(mark.percent) * u128::from(capacity);
-            if reached && !mark.fired {
+            if !mark.fired && reaches(level, capacity, mark.percent) {
                 mark.fired = true;
                 newest = Some(mark.percent);
-            } else if !reached && rearm_below {
-                mark.fired = false;
             }
         }
         newest
     }
+
+    /// Re-arms the thresholds `level` is now under (for limits without
+    /// windows, whose level falls as time passes).
+    pub(super) fn rearm_below(&mut self, level: u64, capacity: u64) {
+        for mark in &mut self.marks {
+            if !reaches(level, capacity, mark.percent) {
+                mark.fired = false;
+            }
+        }
+    }
+}
+
+fn reaches(level: u64, capacity: u64, percent: u32) -> bool {
+    level > 0 && u128::from(level) * 100 >= u128::from(percent) * u128::from(capacity)
 }
 
 #[cfg(test)]
@@ -104,41 +113,44 @@ mod tests {
     fn without_observers_nothing_is_tracked() {
         let mut thresholds = Thresholds::new(vec![10], false);
         assert!(!thresholds.is_active());
-        assert_eq!(thresholds.crossed(100, 100, false), None);
+        assert_eq!(thresholds.crossed(100, 100), None);
     }
 
     #[test]
     fn defaults_apply_when_only_observers_are_given() {
         let mut thresholds = observed(Vec::new());
-        assert_eq!(thresholds.crossed(49, 100, false), None);
-        assert_eq!(thresholds.crossed(50, 100, false), Some(50));
-        assert_eq!(thresholds.crossed(79, 100, false), None);
-        assert_eq!(thresholds.crossed(100, 100, false), Some(100));
-        assert_eq!(thresholds.crossed(100, 100, false), None, "fires once");
+        assert_eq!(thresholds.crossed(49, 100), None);
+        assert_eq!(thresholds.crossed(50, 100), Some(50));
+        assert_eq!(thresholds.crossed(79, 100), None);
+        assert_eq!(thresholds.crossed(100, 100), Some(100));
+        assert_eq!(thresholds.crossed(100, 100), None, "fires once");
     }
 
     #[test]
     fn windowed_thresholds_stay_fired_until_rearmed() {
         let mut thresholds = observed(vec![80, 50, 80]);
-        assert_eq!(thresholds.crossed(60, 100, false), Some(50));
-        assert_eq!(thresholds.crossed(10, 100, false), None);
-        assert_eq!(thresholds.crossed(60, 100, false), None);
+        assert_eq!(thresholds.crossed(60, 100), Some(50));
+        assert_eq!(thresholds.crossed(10, 100), None);
+        assert_eq!(thresholds.crossed(60, 100), None);
         thresholds.rearm();
-        assert_eq!(thresholds.crossed(60, 100, false), Some(50));
+        assert_eq!(thresholds.crossed(60, 100), Some(50));
     }
 
     #[test]
     fn rate_thresholds_rearm_below() {
-        let mut thresholds = observed(vec![50]);
-        assert_eq!(thresholds.crossed(5, 10, true), Some(50));
-        assert_eq!(thresholds.crossed(4, 10, true), None);
-        assert_eq!(thresholds.crossed(5, 10, true), Some(50));
+        let mut thresholds = observed(vec![50, 90]);
+        assert_eq!(thresholds.crossed(9, 10), Some(90));
+        thresholds.rearm_below(6, 10);
+        assert_eq!(thresholds.crossed(6, 10), None, "50 % stayed reached");
+        assert_eq!(thresholds.crossed(9, 10), Some(90));
+        thresholds.rearm_below(4, 10);
+        assert_eq!(thresholds.crossed(5, 10), Some(50));
     }
 
     #[test]
     fn zero_capacity_fires_on_first_use_only() {
         let mut thresholds = observed(vec![100]);
-        assert_eq!(thresholds.crossed(0, 0, false), None);
-        assert_eq!(thresholds.crossed(1, 0, false), Some(100));
+        assert_eq!(thresholds.crossed(0, 0), None);
+        assert_eq!(thresholds.crossed(1, 0), Some(100));
     }
 }
