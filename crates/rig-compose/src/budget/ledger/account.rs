@@ -4,6 +4,7 @@
 use super::hold_table::{DENIAL_REAP_LIMIT, HoldTable, LAZY_REAP_LIMIT, LiveHold};
 use super::meter::{Levels, Meter, Shortfall, WindowTotals};
 use super::metrics::BudgetMetrics;
+use super::now::Now;
 use super::observer::Thresholds;
 use crate::budget::{HoldClose, HoldId, LimitKind};
 
@@ -39,7 +40,7 @@ impl Account {
 
     /// Brings the node up to `now`: starts a new window if one began, and
     /// reclaims at most [`LAZY_REAP_LIMIT`] expired leases.
-    pub(super) fn catch_up(&mut self, now: u64) {
+    pub(super) fn catch_up(&mut self, now: &Now<'_>) {
         self.advance(now);
         self.reap(now, LAZY_REAP_LIMIT, |_| {});
     }
@@ -47,7 +48,7 @@ impl Account {
     /// Starts a new window if one began at or before `now` (re-arming the
     /// thresholds); a rate limit, which has no windows, re-arms the
     /// thresholds its level has fallen back under.
-    pub(super) fn advance(&mut self, now: u64) {
+    pub(super) fn advance(&mut self, now: &Now<'_>) {
         if self.meter.roll(now) {
             self.thresholds.rearm();
         } else if self.thresholds.is_active() && !self.meter.is_windowed() {
@@ -58,10 +59,20 @@ impl Account {
     }
 
     /// Reclaims up to `limit` expired leases, reporting each id to `seen`.
-    pub(super) fn reap(&mut self, now: u64, limit: usize, mut seen: impl FnMut(HoldId)) -> usize {
+    pub(super) fn reap(
+        &mut self,
+        now: &Now<'_>,
+        limit: usize,
+        mut seen: impl FnMut(HoldId),
+    ) -> usize {
         let mut reclaimed = 0;
+        if !self.holds.has_leases() {
+            // Nothing can expire: no need to know the time.
+            return reclaimed;
+        }
+        let millis = now.get();
         while reclaimed < limit {
-            let Some((id, hold)) = self.holds.expire_next(now) else {
+            let Some((id, hold)) = self.holds.expire_next(millis) else {
                 break;
             };
             self.meter.reclaim(hold.window, hold.amount, now);
@@ -75,9 +86,9 @@ impl Account {
     /// Whether `amount` more can be held. Before refusing, reclaims up to
     /// [`DENIAL_REAP_LIMIT`] more expired leases, so a refusal is never
     /// caused by holds that have already lapsed (up to that bound).
-    pub(super) fn check(&mut self, amount: u64, now: u64) -> Result<(), Shortfall> {
+    pub(super) fn check(&mut self, amount: u64, now: &Now<'_>) -> Result<(), Shortfall> {
         match self.meter.check(amount, now) {
-            Err(_) if self.holds.has_expired(now) => {
+            Err(_) if self.holds.has_leases() && self.holds.has_expired(now.get()) => {
                 self.reap(now, DENIAL_REAP_LIMIT, |_| {});
                 self.meter.check(amount, now)
             }
@@ -85,7 +96,7 @@ impl Account {
         }
     }
 
-    pub(super) fn admit(&mut self, id: HoldId, amount: u64, deadline: Option<u64>, now: u64) {
+    pub(super) fn admit(&mut self, id: HoldId, amount: u64, deadline: Option<u64>, now: &Now<'_>) {
         self.meter.hold(amount, now);
         self.holds.insert(
             id,
@@ -108,17 +119,16 @@ impl Account {
 
     /// Whether hold `id` has lapsed here: already reclaimed, or live with a
     /// lease that ended at or before `now`.
-    pub(super) fn has_lapsed(&self, id: HoldId, now: u64) -> bool {
+    pub(super) fn has_lapsed(&self, id: HoldId, now: &Now<'_>) -> bool {
         self.holds.is_reclaimed(id)
             || self
                 .holds
-                .live(id)
-                .and_then(|hold| hold.deadline)
-                .is_some_and(|deadline| deadline <= now)
+                .deadline(id)
+                .is_some_and(|deadline| deadline <= now.get())
     }
 
     /// Reclaims hold `id` if it is live here.
-    pub(super) fn expire(&mut self, id: HoldId, now: u64) {
+    pub(super) fn expire(&mut self, id: HoldId, now: &Now<'_>) {
         if let Some(hold) = self.holds.expire(id) {
             self.meter.reclaim(hold.window, hold.amount, now);
             bump(&mut self.metrics.reclaimed, 1);
@@ -140,7 +150,7 @@ impl Account {
         id: HoldId,
         close: HoldClose,
         lapsed: bool,
-        now: u64,
+        now: &Now<'_>,
     ) -> Option<NodeClose> {
         let charge = close.charge();
         let (amount, outcome) = if lapsed {
@@ -181,18 +191,18 @@ impl Account {
     }
 
     /// Forgives usage and debt (live holds keep counting).
-    pub(super) fn refill(&mut self, now: u64) {
+    pub(super) fn refill(&mut self, now: &Now<'_>) {
         self.meter.refill(now);
         self.thresholds.rearm();
     }
 
-    pub(super) fn levels(&self, now: u64) -> Levels {
+    pub(super) fn levels(&self, now: &Now<'_>) -> Levels {
         self.meter.levels(now)
     }
 
     /// The highest threshold newly crossed since the last call, with the
     /// levels that crossed it.
-    pub(super) fn crossed_threshold(&mut self, now: u64) -> Option<(u32, Levels)> {
+    pub(super) fn crossed_threshold(&mut self, now: &Now<'_>) -> Option<(u32, Levels)> {
         if !self.thresholds.is_active() {
             return None;
         }

@@ -7,63 +7,71 @@
 //! with a smaller id than one it already holds. That single global order is
 //! what rules out deadlock between operations on overlapping chains.
 
+use std::sync::Arc;
+
 use super::account::Account;
 use super::node::Node;
 use crate::budget::sync::{MutexGuard, lock};
 
 /// Chains up to this deep are locked without allocating.
-const INLINE_LEVELS: usize = 8;
+const INLINE_LEVELS: usize = 4;
 
-/// One locked level of a chain.
-pub(super) struct Level<'a> {
-    pub(super) node: &'a Node,
-    pub(super) account: MutexGuard<'a, Account>,
-}
-
-/// A node and all its ancestors, locked.
+/// A node and all its ancestors, locked. The guards are stored in the
+/// same order as the nodes of `leaf.ancestors()` followed by `leaf`.
 pub(super) struct ChainLock<'a> {
-    inline: [Option<Level<'a>>; INLINE_LEVELS],
-    spill: Vec<Level<'a>>,
+    leaf: &'a Node,
+    inline: [Option<MutexGuard<'a, Account>>; INLINE_LEVELS],
+    spill: Vec<MutexGuard<'a, Account>>,
 }
 
 impl<'a> ChainLock<'a> {
     /// Locks `leaf`'s ancestors root first, then `leaf`.
     pub(super) fn acquire(leaf: &'a Node) -> Self {
         let mut chain = Self {
+            leaf,
             inline: [const { None }; INLINE_LEVELS],
             spill: Vec::new(),
         };
         let levels = leaf
             .ancestors()
             .iter()
-            .map(|node| &**node)
+            .map(Arc::as_ref)
             .chain(std::iter::once(leaf));
         for (depth, node) in levels.enumerate() {
-            let level = Level {
-                node,
-                account: lock(node.account()),
-            };
+            let guard = lock(node.account());
             match chain.inline.get_mut(depth) {
-                Some(slot) => *slot = Some(level),
-                None => chain.spill.push(level),
+                Some(slot) => *slot = Some(guard),
+                None => chain.spill.push(guard),
             }
         }
         chain
     }
 
     /// Levels from the root down to the leaf.
-    pub(super) fn root_first(&mut self) -> impl Iterator<Item = &mut Level<'a>> {
-        self.inline
+    pub(super) fn root_first(&mut self) -> impl Iterator<Item = (&'a Node, &mut Account)> {
+        let leaf = self.leaf;
+        let nodes = leaf
+            .ancestors()
+            .iter()
+            .map(Arc::as_ref)
+            .chain(std::iter::once(leaf));
+        let guards = self
+            .inline
             .iter_mut()
             .flatten()
-            .chain(self.spill.iter_mut())
+            .chain(self.spill.iter_mut());
+        nodes.zip(guards.map(|guard| &mut **guard))
     }
 
     /// Levels from the leaf up to the root.
-    pub(super) fn leaf_first(&mut self) -> impl Iterator<Item = &mut Level<'a>> {
-        self.spill
+    pub(super) fn leaf_first(&mut self) -> impl Iterator<Item = (&'a Node, &mut Account)> {
+        let leaf = self.leaf;
+        let nodes = std::iter::once(leaf).chain(leaf.ancestors().iter().rev().map(Arc::as_ref));
+        let guards = self
+            .spill
             .iter_mut()
             .rev()
-            .chain(self.inline.iter_mut().rev().flatten())
+            .chain(self.inline.iter_mut().rev().flatten());
+        nodes.zip(guards.map(|guard| &mut **guard))
     }
 }

@@ -81,12 +81,18 @@ impl HoldTable {
         }
     }
 
-    pub(super) fn live(&self, id: HoldId) -> Option<LiveHold> {
-        self.live.get(&id).copied()
+    pub(super) fn is_reclaimed(&self, id: HoldId) -> bool {
+        // Skip hashing in the common case of nothing reclaimed.
+        !self.reclaimed.is_empty() && self.reclaimed.contains_key(&id)
     }
 
-    pub(super) fn is_reclaimed(&self, id: HoldId) -> bool {
-        self.reclaimed.contains_key(&id)
+    /// The lease deadline of a live hold, if it has one.
+    pub(super) fn deadline(&self, id: HoldId) -> Option<u64> {
+        if self.leases.is_empty() {
+            // No live hold has a lease.
+            return None;
+        }
+        self.live.get(&id).and_then(|hold| hold.deadline)
     }
 
     /// Removes a live hold (it is being closed).
@@ -127,6 +133,11 @@ impl HoldTable {
                 None
             }
         }
+    }
+
+    /// Whether any live hold has a lease.
+    pub(super) fn has_leases(&self) -> bool {
+        !self.leases.is_empty()
     }
 
     pub(super) fn has_expired(&self, now: u64) -> bool {
@@ -206,7 +217,8 @@ mod tests {
         assert!(!table.set_deadline(HoldId(9), 20));
         assert_eq!(table.expire_next(30).unwrap().0, HoldId(2));
         assert_eq!(table.expire_next(30), None);
-        assert_eq!(table.live(HoldId(1)).unwrap().deadline, Some(50));
+        assert_eq!(table.deadline(HoldId(1)), Some(50));
+        assert_eq!(table.deadline(HoldId(9)), None);
     }
 
     #[test]

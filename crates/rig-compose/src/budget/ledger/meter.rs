@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Limit;
+use super::now::Now;
 use crate::budget::{Gcra, RollingWindow, Window};
 
 /// Totals of an accounting window that has ended, as kept by a quota budget
@@ -123,6 +124,16 @@ impl QuotaMeter {
     }
 }
 
+/// When `window` resets, without reading the clock for a window that
+/// never does.
+fn resets_at(window: Window, now: &Now<'_>) -> Option<u64> {
+    if window.is_unbounded() {
+        None
+    } else {
+        window.resets_at(now.get())
+    }
+}
+
 /// The state machine behind one budget node.
 #[derive(Debug)]
 pub(super) enum Meter {
@@ -164,10 +175,14 @@ impl Meter {
 
     /// Moves a quota into the window containing `now`; returns whether a
     /// new window started.
-    pub(super) fn roll(&mut self, now: u64) -> bool {
+    pub(super) fn roll(&mut self, now: &Now<'_>) -> bool {
         let Self::Quota(quota) = self else {
             return false;
         };
+        if quota.window.is_unbounded() {
+            return false;
+        }
+        let now = now.get();
         let index = quota.window.index_at(now);
         if index <= quota.index {
             return false;
@@ -188,7 +203,7 @@ impl Meter {
 
     /// Whether `amount` more units can be held now. Debt refuses every
     /// request, even an empty one.
-    pub(super) fn check(&mut self, amount: u64, now: u64) -> Result<(), Shortfall> {
+    pub(super) fn check(&mut self, amount: u64, now: &Now<'_>) -> Result<(), Shortfall> {
         match self {
             Self::Quota(quota) => {
                 // With debt, committed alone exceeds the capacity, so even
@@ -200,7 +215,7 @@ impl Meter {
                 // A fresh window restores the whole capacity, so waiting
                 // helps only if the request fits in an empty window.
                 let retry_at_millis = if amount <= quota.capacity {
-                    quota.window.resets_at(now)
+                    resets_at(quota.window, now)
                 } else {
                     None
                 };
@@ -212,6 +227,7 @@ impl Meter {
                 })
             }
             Self::Rate { limiter, .. } => {
+                let now = now.get();
                 let available = limiter.available(now);
                 if available >= amount && limiter.debt(now) == 0 {
                     return Ok(());
@@ -227,6 +243,7 @@ impl Meter {
                 })
             }
             Self::Rolling { limiter, .. } => {
+                let now = now.get();
                 let available = limiter.available(now);
                 if available >= amount && limiter.debt(now) == 0 {
                     return Ok(());
@@ -246,14 +263,16 @@ impl Meter {
     /// limiters record them with `force_take`, which equals a successful
     /// `try_take` for an amount that fits and cannot fail halfway through a
     /// chain.
-    pub(super) fn hold(&mut self, amount: u64, now: u64) {
+    pub(super) fn hold(&mut self, amount: u64, now: &Now<'_>) {
         match self {
             Self::Quota(quota) => quota.held = quota.held.saturating_add(amount),
             Self::Rate { limiter, held } => {
+                let now = now.get();
                 limiter.force_take(amount, now);
                 *held = held.saturating_add(amount);
             }
             Self::Rolling { limiter, held } => {
+                let now = now.get();
                 limiter.force_take(amount, now);
                 *held = held.saturating_add(amount);
             }
@@ -262,7 +281,7 @@ impl Meter {
 
     /// Closes a live hold of `amount` reserved in `window`, charging
     /// `charge`.
-    pub(super) fn close(&mut self, window: u64, amount: u64, charge: u64, now: u64) -> Closed {
+    pub(super) fn close(&mut self, window: u64, amount: u64, charge: u64, now: &Now<'_>) -> Closed {
         let refunded = amount.saturating_sub(charge);
         let debt_incurred = match self {
             Self::Quota(quota) => {
@@ -278,6 +297,7 @@ impl Meter {
                 }
             }
             Self::Rate { limiter, held } => {
+                let now = now.get();
                 *held = held.saturating_sub(amount);
                 let before = limiter.debt(now);
                 if charge < amount {
@@ -288,6 +308,7 @@ impl Meter {
                 limiter.debt(now).saturating_sub(before)
             }
             Self::Rolling { limiter, held } => {
+                let now = now.get();
                 *held = held.saturating_sub(amount);
                 let before = limiter.debt(now);
                 if charge < amount {
@@ -305,7 +326,7 @@ impl Meter {
     }
 
     /// Returns a live hold whose lease expired.
-    pub(super) fn reclaim(&mut self, window: u64, amount: u64, now: u64) {
+    pub(super) fn reclaim(&mut self, window: u64, amount: u64, now: &Now<'_>) {
         match self {
             Self::Quota(quota) => {
                 if window == quota.index {
@@ -313,10 +334,12 @@ impl Meter {
                 }
             }
             Self::Rate { limiter, held } => {
+                let now = now.get();
                 *held = held.saturating_sub(amount);
                 limiter.give_back(amount, now);
             }
             Self::Rolling { limiter, held } => {
+                let now = now.get();
                 *held = held.saturating_sub(amount);
                 limiter.give_back(amount, now);
             }
@@ -325,15 +348,17 @@ impl Meter {
 
     /// Charges usage that has no hold behind it any more (a late close of a
     /// reclaimed hold); returns the debt it created.
-    pub(super) fn charge_unheld(&mut self, window: u64, charge: u64, now: u64) -> u64 {
+    pub(super) fn charge_unheld(&mut self, window: u64, charge: u64, now: &Now<'_>) -> u64 {
         match self {
             Self::Quota(quota) => quota.charge(window, charge),
             Self::Rate { limiter, .. } => {
+                let now = now.get();
                 let before = limiter.debt(now);
                 limiter.force_take(charge, now);
                 limiter.debt(now).saturating_sub(before)
             }
             Self::Rolling { limiter, .. } => {
+                let now = now.get();
                 let before = limiter.debt(now);
                 limiter.force_take(charge, now);
                 limiter.debt(now).saturating_sub(before)
@@ -342,21 +367,23 @@ impl Meter {
     }
 
     /// Forgives all usage and debt; live holds keep their share.
-    pub(super) fn refill(&mut self, now: u64) {
+    pub(super) fn refill(&mut self, now: &Now<'_>) {
         match self {
             Self::Quota(quota) => quota.consumed = 0,
             Self::Rate { limiter, held } => {
+                let now = now.get();
                 limiter.reset();
                 limiter.force_take(*held, now);
             }
             Self::Rolling { limiter, held } => {
+                let now = now.get();
                 limiter.reset();
                 limiter.force_take(*held, now);
             }
         }
     }
 
-    pub(super) fn levels(&self, now: u64) -> Levels {
+    pub(super) fn levels(&self, now: &Now<'_>) -> Levels {
         match self {
             Self::Quota(quota) => Levels {
                 capacity: quota.capacity,
@@ -366,9 +393,10 @@ impl Meter {
                 held: quota.held,
                 consumed: quota.consumed,
                 debt: quota.excess(),
-                resets_at_millis: quota.window.resets_at(now),
+                resets_at_millis: resets_at(quota.window, now),
             },
             Self::Rate { limiter, held } => {
+                let now = now.get();
                 let capacity = limiter.burst();
                 let available = limiter.available(now);
                 let debt = limiter.debt(now);
@@ -385,6 +413,7 @@ impl Meter {
                 }
             }
             Self::Rolling { limiter, held } => {
+                let now = now.get();
                 let used = limiter.used(now);
                 Levels {
                     capacity: limiter.max(),
@@ -411,24 +440,27 @@ mod tests {
     #[test]
     fn quota_admits_up_to_capacity_and_reports_the_reset() {
         let mut meter = quota(10, Window::per_minute());
-        assert_eq!(meter.check(10, 5), Ok(()));
-        meter.hold(7, 5);
+        assert_eq!(meter.check(10, &Now::fixed(5)), Ok(()));
+        meter.hold(7, &Now::fixed(5));
         assert_eq!(
-            meter.check(4, 5),
+            meter.check(4, &Now::fixed(5)),
             Err(Shortfall {
                 available: 3,
                 retry_at_millis: Some(60_000)
             })
         );
         // Larger than the capacity: no window will ever fit it.
-        assert_eq!(meter.check(11, 5).unwrap_err().retry_at_millis, None);
+        assert_eq!(
+            meter.check(11, &Now::fixed(5)).unwrap_err().retry_at_millis,
+            None
+        );
     }
 
     #[test]
     fn overage_becomes_debt_that_blocks_even_empty_requests() {
         let mut meter = quota(10, Window::Unbounded);
-        meter.hold(4, 0);
-        let closed = meter.close(0, 4, 13, 0);
+        meter.hold(4, &Now::fixed(0));
+        let closed = meter.close(0, 4, 13, &Now::fixed(0));
         assert_eq!(
             closed,
             Closed {
@@ -436,87 +468,90 @@ mod tests {
                 debt_incurred: 3
             }
         );
-        let levels = meter.levels(0);
+        let levels = meter.levels(&Now::fixed(0));
         assert_eq!((levels.consumed, levels.debt, levels.available), (13, 3, 0));
-        assert!(meter.check(0, 0).is_err());
-        meter.refill(0);
-        assert_eq!(meter.check(10, 0), Ok(()));
+        assert!(meter.check(0, &Now::fixed(0)).is_err());
+        meter.refill(&Now::fixed(0));
+        assert_eq!(meter.check(10, &Now::fixed(0)), Ok(()));
     }
 
     #[test]
     fn debt_counts_live_holds_so_it_can_shrink_when_they_settle_low() {
         let mut meter = quota(10, Window::Unbounded);
-        meter.hold(5, 0);
-        meter.hold(5, 0);
-        assert_eq!(meter.close(0, 5, 8, 0).debt_incurred, 3);
-        assert_eq!(meter.levels(0).debt, 3);
-        assert_eq!(meter.close(0, 5, 1, 0).debt_incurred, 0);
-        assert_eq!(meter.levels(0).debt, 0);
-        assert_eq!(meter.levels(0).consumed, 9);
+        meter.hold(5, &Now::fixed(0));
+        meter.hold(5, &Now::fixed(0));
+        assert_eq!(meter.close(0, 5, 8, &Now::fixed(0)).debt_incurred, 3);
+        assert_eq!(meter.levels(&Now::fixed(0)).debt, 3);
+        assert_eq!(meter.close(0, 5, 1, &Now::fixed(0)).debt_incurred, 0);
+        assert_eq!(meter.levels(&Now::fixed(0)).debt, 0);
+        assert_eq!(meter.levels(&Now::fixed(0)).consumed, 9);
     }
 
     #[test]
     fn rollover_drops_old_holds_and_charges_late_settles_to_their_window() {
         let mut meter = quota(10, Window::per_minute());
-        meter.hold(6, 1_000);
-        assert!(!meter.roll(59_999));
-        assert!(meter.roll(60_000));
-        let levels = meter.levels(60_000);
+        meter.hold(6, &Now::fixed(1_000));
+        assert!(!meter.roll(&Now::fixed(59_999)));
+        assert!(meter.roll(&Now::fixed(60_000)));
+        let levels = meter.levels(&Now::fixed(60_000));
         assert_eq!((levels.held, levels.consumed, levels.available), (0, 0, 10));
         // Settled in window 1, reserved in window 0: window 0 pays.
-        assert_eq!(meter.close(0, 6, 12, 60_500).debt_incurred, 2);
-        assert_eq!(meter.levels(60_500).consumed, 0);
+        assert_eq!(meter.close(0, 6, 12, &Now::fixed(60_500)).debt_incurred, 2);
+        assert_eq!(meter.levels(&Now::fixed(60_500)).consumed, 0);
         let previous = meter.previous_window().unwrap();
         assert_eq!(previous.index, 0);
         assert_eq!(previous.consumed, 12);
         assert_eq!(previous.overrun(), 2);
         assert_eq!(previous.ended_at_millis, Some(60_000));
         // A clock stepping back does not reopen window 0.
-        assert!(!meter.roll(10));
+        assert!(!meter.roll(&Now::fixed(10)));
         assert_eq!(meter.current_window(), 1);
     }
 
     #[test]
     fn charges_to_forgotten_windows_are_dropped() {
         let mut meter = quota(10, Window::per_minute());
-        meter.hold(5, 0);
-        meter.roll(60_000);
-        meter.roll(120_000);
-        assert_eq!(meter.close(0, 5, 50, 120_000).debt_incurred, 0);
+        meter.hold(5, &Now::fixed(0));
+        meter.roll(&Now::fixed(60_000));
+        meter.roll(&Now::fixed(120_000));
+        assert_eq!(meter.close(0, 5, 50, &Now::fixed(120_000)).debt_incurred, 0);
         assert_eq!(meter.previous_window().unwrap().consumed, 0);
-        assert_eq!(meter.levels(120_000).consumed, 0);
+        assert_eq!(meter.levels(&Now::fixed(120_000)).consumed, 0);
     }
 
     #[test]
     fn rate_meter_gives_back_refunds_and_forces_overage() {
         let mut meter = Meter::new(Gcra::per_second(10, 10).unwrap().into(), 0);
-        assert_eq!(meter.check(10, 0), Ok(()));
-        meter.hold(10, 0);
-        let denied = meter.check(1, 0).unwrap_err();
+        assert_eq!(meter.check(10, &Now::fixed(0)), Ok(()));
+        meter.hold(10, &Now::fixed(0));
+        let denied = meter.check(1, &Now::fixed(0)).unwrap_err();
         assert_eq!(denied.available, 0);
         assert_eq!(denied.retry_at_millis, Some(100));
-        meter.close(0, 10, 4, 0);
-        assert_eq!(meter.levels(0).available, 6);
-        assert_eq!(meter.levels(0).held, 0);
-        meter.hold(6, 0);
-        assert_eq!(meter.close(0, 6, 9, 0).debt_incurred, 3);
-        assert_eq!(meter.levels(0).debt, 3);
-        assert!(meter.check(0, 0).is_err(), "debt refuses empty requests");
+        meter.close(0, 10, 4, &Now::fixed(0));
+        assert_eq!(meter.levels(&Now::fixed(0)).available, 6);
+        assert_eq!(meter.levels(&Now::fixed(0)).held, 0);
+        meter.hold(6, &Now::fixed(0));
+        assert_eq!(meter.close(0, 6, 9, &Now::fixed(0)).debt_incurred, 3);
+        assert_eq!(meter.levels(&Now::fixed(0)).debt, 3);
+        assert!(
+            meter.check(0, &Now::fixed(0)).is_err(),
+            "debt refuses empty requests"
+        );
     }
 
     #[test]
     fn rolling_meter_reclaims_and_refills() {
         let limiter = RollingWindow::new(5, Duration::from_secs(1)).unwrap();
         let mut meter = Meter::new(limiter.into(), 0);
-        meter.hold(5, 0);
-        assert_eq!(meter.levels(0).held, 5);
-        meter.reclaim(0, 5, 0);
-        assert_eq!(meter.levels(0).available, 5);
-        meter.hold(3, 0);
-        meter.charge_unheld(0, 9, 0);
-        assert_eq!(meter.levels(0).debt, 7);
-        meter.refill(0);
-        let levels = meter.levels(0);
+        meter.hold(5, &Now::fixed(0));
+        assert_eq!(meter.levels(&Now::fixed(0)).held, 5);
+        meter.reclaim(0, 5, &Now::fixed(0));
+        assert_eq!(meter.levels(&Now::fixed(0)).available, 5);
+        meter.hold(3, &Now::fixed(0));
+        meter.charge_unheld(0, 9, &Now::fixed(0));
+        assert_eq!(meter.levels(&Now::fixed(0)).debt, 7);
+        meter.refill(&Now::fixed(0));
+        let levels = meter.levels(&Now::fixed(0));
         assert_eq!((levels.held, levels.available, levels.debt), (3, 2, 0));
     }
 }

@@ -39,6 +39,7 @@ mod limit;
 mod meter;
 mod metrics;
 mod node;
+mod now;
 mod observer;
 
 pub use budget::Budget;

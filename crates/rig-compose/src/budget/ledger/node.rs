@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use super::account::Account;
 use super::chain::ChainLock;
 use super::meter::Levels;
+use super::now::Now;
 use super::observer::{ThresholdEvent, ThresholdObserver};
 use crate::budget::sync::{Mutex, lock};
 use crate::budget::{
@@ -139,7 +140,7 @@ impl Node {
         }
     }
 
-    fn crossing(&self, account: &mut Account, now: u64) -> Option<Pending<'_>> {
+    fn crossing(&self, account: &mut Account, now: &Now<'_>) -> Option<Pending<'_>> {
         let (percent, levels) = account.crossed_threshold(now)?;
         Some(Pending {
             node: self,
@@ -152,28 +153,28 @@ impl Node {
 
     /// Takes a hold on this node and every ancestor, or on none of them.
     pub(super) fn reserve(self: &Arc<Self>, request: ReserveRequest) -> Result<Hold, ReserveError> {
-        let now = self.clock.now_millis();
+        let now = &Now::from_clock(&*self.clock);
         let amount = request.amount;
         let deadline = request
             .lease
-            .map(|lease| now.saturating_add(lease_millis(lease)));
+            .map(|lease| now.get().saturating_add(lease_millis(lease)));
         let id = HoldId::next();
         let mut pending = Vec::new();
         {
             let mut chain = ChainLock::acquire(self);
-            for level in chain.root_first() {
-                level.account.catch_up(now);
+            for (_, account) in chain.root_first() {
+                account.catch_up(now);
             }
             // Check everything before changing anything: a refusal anywhere
             // leaves every level as it was. The level nearest the request
             // is named in the denial.
             let mut denial = None;
-            for level in chain.leaf_first() {
-                if let Err(shortfall) = level.account.check(amount, now) {
-                    level.account.record_denial(level.node.denial_kind);
+            for (node, account) in chain.leaf_first() {
+                if let Err(shortfall) = account.check(amount, now) {
+                    account.record_denial(node.denial_kind);
                     denial = Some(Denial {
-                        budget: level.node.name.clone(),
-                        limit: level.node.denial_kind,
+                        budget: node.name.clone(),
+                        limit: node.denial_kind,
                         requested: amount,
                         available: shortfall.available,
                         retry_at_millis: shortfall.retry_at_millis,
@@ -182,14 +183,14 @@ impl Node {
                 }
             }
             if let Some(denial) = denial {
-                if let Some(leaf) = chain.leaf_first().next() {
-                    leaf.account.record_refusal();
+                if let Some((_, leaf)) = chain.leaf_first().next() {
+                    leaf.record_refusal();
                 }
                 return Err(ReserveError::Denied(denial));
             }
-            for level in chain.root_first() {
-                level.account.admit(id, amount, deadline, now);
-                pending.extend(level.node.crossing(&mut level.account, now));
+            for (node, account) in chain.root_first() {
+                account.admit(id, amount, deadline, now);
+                pending.extend(node.crossing(account, now));
             }
         }
         notify(pending);
@@ -203,30 +204,29 @@ impl Node {
 
     /// Closes a hold on this node and every ancestor.
     pub(super) fn close_hold(&self, ticket: &HoldTicket, close: HoldClose) -> Settlement {
-        let now = self.clock.now_millis();
+        let now = &Now::from_clock(&*self.clock);
         let id = ticket.id;
         let mut settlement = Settlement::default();
         let mut pending = Vec::new();
         {
             let mut chain = ChainLock::acquire(self);
-            for level in chain.root_first() {
-                level.account.catch_up(now);
-            }
             // A hold has one lease for the whole chain. If any level already
             // reclaimed it (or its deadline has passed), every level treats
             // it as reclaimed, so the close is charged as plain usage
             // everywhere and refunded nowhere.
-            let lapsed = chain
-                .root_first()
-                .any(|level| level.account.has_lapsed(id, now));
-            for level in chain.root_first() {
-                if let Some(done) = level.account.close(id, close, lapsed, now) {
+            let mut lapsed = false;
+            for (_, account) in chain.root_first() {
+                account.catch_up(now);
+                lapsed |= account.has_lapsed(id, now);
+            }
+            for (node, account) in chain.root_first() {
+                if let Some(done) = account.close(id, close, lapsed, now) {
                     settlement.charged = done.charged;
                     settlement.refunded = settlement.refunded.max(done.refunded);
                     settlement.debt_incurred = settlement.debt_incurred.max(done.debt_incurred);
                     settlement.was_reclaimed = lapsed;
                 }
-                pending.extend(level.node.crossing(&mut level.account, now));
+                pending.extend(node.crossing(account, now));
             }
         }
         notify(pending);
@@ -235,19 +235,18 @@ impl Node {
 
     /// Moves the lease of a live hold on every level.
     pub(super) fn renew_hold(&self, ticket: &HoldTicket, lease: u64) -> Result<u64, BudgetError> {
-        let now = self.clock.now_millis();
+        let now = &Now::from_clock(&*self.clock);
         let id = ticket.id;
-        let deadline = now.saturating_add(lease);
+        let deadline = now.get().saturating_add(lease);
         let mut chain = ChainLock::acquire(self);
-        for level in chain.root_first() {
-            level.account.catch_up(now);
+        let mut lapsed = false;
+        for (_, account) in chain.root_first() {
+            account.catch_up(now);
+            lapsed |= account.has_lapsed(id, now);
         }
-        if chain
-            .root_first()
-            .any(|level| level.account.has_lapsed(id, now))
-        {
-            for level in chain.root_first() {
-                level.account.expire(id, now);
+        if lapsed {
+            for (_, account) in chain.root_first() {
+                account.expire(id, now);
             }
             return Err(BudgetError::Backend(format!(
                 "{id} cannot be renewed: its lease expired and budget `{}` reclaimed it",
@@ -255,8 +254,8 @@ impl Node {
             )));
         }
         let mut renewed = false;
-        for level in chain.root_first() {
-            renewed |= level.account.renew(id, deadline);
+        for (_, account) in chain.root_first() {
+            renewed |= account.renew(id, deadline);
         }
         if renewed {
             Ok(deadline)
@@ -269,7 +268,7 @@ impl Node {
     }
 
     pub(super) fn snapshot(&self) -> BudgetSnapshot {
-        let now = self.clock.now_millis();
+        let now = &Now::from_clock(&*self.clock);
         let levels = {
             let mut account = lock(&self.account);
             account.catch_up(now);
@@ -281,7 +280,7 @@ impl Node {
     /// Reclaims every expired lease on this node and its ancestors; returns
     /// how many distinct holds were reclaimed.
     pub(super) fn reap(&self) -> usize {
-        let now = self.clock.now_millis();
+        let now = &Now::from_clock(&*self.clock);
         let mut reclaimed = Vec::new();
         // One level at a time: reclaiming is per level, so nothing here
         // needs two locks at once.
@@ -295,8 +294,8 @@ impl Node {
         reclaimed.len()
     }
 
-    pub(super) fn with_account<T>(&self, read: impl FnOnce(&mut Account, u64) -> T) -> T {
-        let now = self.clock.now_millis();
+    pub(super) fn with_account<T>(&self, read: impl FnOnce(&mut Account, &Now<'_>) -> T) -> T {
+        let now = &Now::from_clock(&*self.clock);
         let mut account = lock(&self.account);
         account.catch_up(now);
         read(&mut account, now)
