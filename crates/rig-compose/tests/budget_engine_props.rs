@@ -200,7 +200,7 @@ impl Model {
             .map(|&(_, capacity, period, _)| ModelNode {
                 capacity,
                 period,
-                index: if period == 0 { 0 } else { now / period },
+                index: now.checked_div(period).unwrap_or(0),
                 ..ModelNode::default()
             })
             .collect();

@@ -515,7 +515,7 @@ mod tests {
             .map(|_| budget.try_reserve_with(leased(1, 5)).unwrap())
             .collect();
         clock.set_millis(5);
-        assert!(30 <= LAZY_REAP_LIMIT + DENIAL_REAP_LIMIT);
+        const { assert!(30 <= LAZY_REAP_LIMIT + DENIAL_REAP_LIMIT) };
         let hold = budget.try_reserve(30).unwrap();
         assert_eq!(hold.amount(), 30);
         assert_eq!(budget.metrics().reclaimed, 30);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::account::Account;
 use super::meter::Meter;
-use super::node::Node;
+use super::node::{Identity, Node};
 use super::observer::{ThresholdEvent, ThresholdObserver, Thresholds};
 use super::{Budget, Limit};
 use crate::budget::{BudgetUnit, Clock, LimitKind, SystemClock, Window};
@@ -183,16 +183,15 @@ impl BudgetBuilder {
         let capacity = self.limit.capacity();
         let meter = Meter::new(self.limit, clock.now_millis());
         let thresholds = Thresholds::new(self.thresholds, !self.observers.is_empty());
-        let node = Node::new(
-            self.name,
+        let identity = Identity {
+            name: self.name,
             unit,
             denial_kind,
             capacity,
             clock,
-            parent,
-            Account::new(meter, thresholds),
-            self.observers,
-        );
+            observers: self.observers,
+        };
+        let node = Node::new(identity, parent, Account::new(meter, thresholds));
         Budget {
             node: Arc::new(node),
         }

@@ -37,6 +37,16 @@ pub(super) struct Node {
     observers: Box<[ThresholdObserver]>,
 }
 
+/// The fixed description of a node, decided by its builder.
+pub(super) struct Identity {
+    pub(super) name: String,
+    pub(super) unit: BudgetUnit,
+    pub(super) denial_kind: LimitKind,
+    pub(super) capacity: u64,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) observers: Vec<ThresholdObserver>,
+}
+
 /// A threshold crossing waiting for its observers, which run only once
 /// every lock is released.
 struct Pending<'a> {
@@ -59,16 +69,7 @@ fn lease_millis(lease: Duration) -> u64 {
 }
 
 impl Node {
-    pub(super) fn new(
-        name: String,
-        unit: BudgetUnit,
-        denial_kind: LimitKind,
-        capacity: u64,
-        clock: Arc<dyn Clock>,
-        parent: Option<Arc<Node>>,
-        account: Account,
-        observers: Vec<ThresholdObserver>,
-    ) -> Self {
+    pub(super) fn new(identity: Identity, parent: Option<Arc<Node>>, account: Account) -> Self {
         let ancestors = match parent {
             Some(parent) => {
                 let mut chain = parent.ancestors.to_vec();
@@ -80,14 +81,14 @@ impl Node {
         Self {
             // Taken after the parent exists, so above every ancestor's id.
             id: NEXT_NODE_ID.fetch_add(1, Ordering::Relaxed),
-            name,
-            unit,
-            denial_kind,
-            capacity,
-            clock,
+            name: identity.name,
+            unit: identity.unit,
+            denial_kind: identity.denial_kind,
+            capacity: identity.capacity,
+            clock: identity.clock,
             ancestors,
             account: Mutex::new(account),
-            observers: observers.into_boxed_slice(),
+            observers: identity.observers.into_boxed_slice(),
         }
     }
 
