@@ -27,8 +27,8 @@ use futures::executor::block_on;
 use proptest::prelude::*;
 
 use rig_compose::budget::{
-    Budget, CancelPolicy, DENIAL_REAP_LIMIT, Hold, HoldId, LAZY_REAP_LIMIT, ManualClock,
-    ReserveRequest, Settlement, Window,
+    Budget, CancelPolicy, DENIAL_REAP_LIMIT, Gcra, Hold, HoldId, LAZY_REAP_LIMIT, ManualClock,
+    ReserveRequest, RollingWindow, Settlement, Window,
 };
 
 // ---------------------------------------------------------------------------
@@ -738,6 +738,99 @@ proptest! {
         scripts in prop::collection::vec(prop::collection::vec(thread_op(), 1..60), 4..=5)
     ) {
         run_concurrent(scripts);
+    }
+}
+
+/// A chain mixing every limit kind: quota → refilling bucket → rolling
+/// window → quota. Rate limits have no windows to reason about exactly, so
+/// this checks what must hold for them too: every hold comes back, and
+/// every close is counted once.
+fn run_mixed_concurrent(scripts: Vec<Vec<ThreadOp>>) {
+    let clock = ManualClock::new(0);
+    let org = Budget::quota("org", 200).clock(clock.clone()).build();
+    let tpm = Budget::rate("tpm", Gcra::per_second(100, 60).unwrap())
+        .parent(&org)
+        .build();
+    let window = Budget::rate(
+        "rolling",
+        RollingWindow::new(50, Duration::from_millis(200)).unwrap(),
+    )
+    .parent(&tpm)
+    .build();
+    let agent = window.child("agent", 40).build();
+    let nodes = [org, tpm, window, agent];
+
+    std::thread::scope(|scope| {
+        for script in scripts {
+            let (nodes, clock) = (&nodes, clock.clone());
+            scope.spawn(move || {
+                let mut open: Vec<Hold> = Vec::new();
+                for op in script {
+                    match op {
+                        ThreadOp::Reserve {
+                            node,
+                            amount,
+                            lease,
+                        } => {
+                            let mut request = ReserveRequest::new(amount);
+                            if let Some(lease) = lease {
+                                request = request.with_lease(Duration::from_millis(lease));
+                            }
+                            if let Ok(hold) = nodes[node % nodes.len()].try_reserve_with(request) {
+                                open.push(hold);
+                            }
+                        }
+                        ThreadOp::Settle(i, a) if !open.is_empty() => {
+                            let hold = open.swap_remove(i % open.len());
+                            block_on(hold.settle(a)).unwrap();
+                        }
+                        ThreadOp::Release(i) if !open.is_empty() => {
+                            let hold = open.swap_remove(i % open.len());
+                            block_on(hold.release()).unwrap();
+                        }
+                        ThreadOp::Cancel(i, c) | ThreadOp::Drop(i, c) if !open.is_empty() => {
+                            let hold = open.swap_remove(i % open.len());
+                            drop(hold.with_drop_policy(CancelPolicy::Charge(c)));
+                        }
+                        ThreadOp::Advance(ms) => clock.advance_millis(ms),
+                        ThreadOp::Reap(node) => {
+                            nodes[node % nodes.len()].reap_now();
+                        }
+                        _ => {}
+                    }
+                    for budget in nodes {
+                        let s = budget.snapshot_now();
+                        assert!(s.available <= s.capacity, "{}", s.name);
+                    }
+                }
+            });
+        }
+    });
+
+    for budget in &nodes {
+        let s = budget.snapshot_now();
+        let m = budget.metrics();
+        assert_eq!(s.held, 0, "{}: every hold returned", s.name);
+        assert_eq!((m.open_holds, m.reclaimed_open), (0, 0), "{}", s.name);
+        assert_eq!(m.reservations, m.closed(), "{}", s.name);
+    }
+    // Long after all the activity (enough to pay back any debt the scripts
+    // can run up), every limiter is whole again.
+    clock.advance_millis(1_000_000);
+    for budget in &nodes[1..3] {
+        let s = budget.snapshot_now();
+        assert_eq!(s.available, s.capacity, "{} refills", s.name);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn concurrent_scripts_on_mixed_limit_kinds_return_everything(
+        scripts in prop::collection::vec(prop::collection::vec(thread_op(), 1..60), 4..=4)
+    ) {
+        run_mixed_concurrent(scripts);
     }
 }
 

@@ -1,11 +1,12 @@
 //! The arithmetic of one budget node: how holds, charges and time move its
-//! levels. No locking and no clock here; the caller passes `now` and owns
-//! the exclusive borrow.
+//! levels. No locking here (the caller holds the node's lock), and the time
+//! is read through the operation's [`Now`] only where a limit needs it.
 
 use serde::{Deserialize, Serialize};
 
 use super::Limit;
 use super::now::Now;
+use super::rate_meter::RateMeter;
 use crate::budget::{Gcra, RollingWindow, Window};
 
 /// Totals of an accounting window that has ended, as kept by a quota budget
@@ -97,6 +98,82 @@ impl QuotaMeter {
         }
     }
 
+    fn roll(&mut self, now: &Now<'_>) -> bool {
+        if self.window.is_unbounded() {
+            return false;
+        }
+        let now = now.get();
+        let index = self.window.index_at(now);
+        if index <= self.index {
+            return false;
+        }
+        self.previous = Some(WindowTotals {
+            index: self.index,
+            started_at_millis: self.started_at,
+            ended_at_millis: self.window.resets_at(self.started_at),
+            capacity: self.capacity,
+            consumed: self.consumed,
+        });
+        self.index = index;
+        self.started_at = self.window.starts_at(now);
+        self.consumed = 0;
+        self.held = 0;
+        true
+    }
+
+    fn check(&self, amount: u64, now: &Now<'_>) -> Result<(), Shortfall> {
+        // With debt, committed alone exceeds the capacity, so even an empty
+        // request does not fit.
+        let committed = u128::from(self.consumed) + u128::from(self.held);
+        if committed + u128::from(amount) <= u128::from(self.capacity) {
+            return Ok(());
+        }
+        // A fresh window restores the whole capacity, so waiting helps only
+        // if the request fits in an empty window.
+        let retry_at_millis = if amount <= self.capacity {
+            resets_at(self.window, now)
+        } else {
+            None
+        };
+        Err(Shortfall {
+            available: self.available(),
+            retry_at_millis,
+        })
+    }
+
+    fn close(&mut self, window: u64, amount: u64, charge: u64) -> Closed {
+        let debt_incurred = if window == self.index {
+            let before = self.excess();
+            self.held = self.held.saturating_sub(amount);
+            self.consumed = self.consumed.saturating_add(charge);
+            self.excess().saturating_sub(before)
+        } else {
+            // The hold stopped counting at the rollover; only its charge is
+            // left to book, against its own window.
+            self.charge(window, charge)
+        };
+        Closed {
+            refunded: amount.saturating_sub(charge),
+            debt_incurred,
+        }
+    }
+
+    fn available(&self) -> u64 {
+        self.capacity
+            .saturating_sub(self.consumed.saturating_add(self.held))
+    }
+
+    fn levels(&self, now: &Now<'_>) -> Levels {
+        Levels {
+            capacity: self.capacity,
+            available: self.available(),
+            held: self.held,
+            consumed: self.consumed,
+            debt: self.excess(),
+            resets_at_millis: resets_at(self.window, now),
+        }
+    }
+
     /// How far consumed + held exceeds the capacity.
     fn excess(&self) -> u64 {
         self.consumed
@@ -138,8 +215,8 @@ fn resets_at(window: Window, now: &Now<'_>) -> Option<u64> {
 #[derive(Debug)]
 pub(super) enum Meter {
     Quota(QuotaMeter),
-    Rate { limiter: Gcra, held: u64 },
-    Rolling { limiter: RollingWindow, held: u64 },
+    Rate(RateMeter<Gcra>),
+    Rolling(RateMeter<RollingWindow>),
 }
 
 impl Meter {
@@ -148,8 +225,8 @@ impl Meter {
             Limit::Quota { capacity, window } => {
                 Self::Quota(QuotaMeter::new(capacity, window, now))
             }
-            Limit::Rate(limiter) => Self::Rate { limiter, held: 0 },
-            Limit::Rolling(limiter) => Self::Rolling { limiter, held: 0 },
+            Limit::Rate(limiter) => Self::Rate(RateMeter::new(limiter)),
+            Limit::Rolling(limiter) => Self::Rolling(RateMeter::new(limiter)),
         }
     }
 
@@ -162,166 +239,52 @@ impl Meter {
     pub(super) fn current_window(&self) -> u64 {
         match self {
             Self::Quota(quota) => quota.index,
-            Self::Rate { .. } | Self::Rolling { .. } => 0,
+            Self::Rate(_) | Self::Rolling(_) => 0,
         }
     }
 
     pub(super) fn previous_window(&self) -> Option<WindowTotals> {
         match self {
             Self::Quota(quota) => quota.previous,
-            Self::Rate { .. } | Self::Rolling { .. } => None,
+            Self::Rate(_) | Self::Rolling(_) => None,
         }
     }
 
     /// Moves a quota into the window containing `now`; returns whether a
     /// new window started.
     pub(super) fn roll(&mut self, now: &Now<'_>) -> bool {
-        let Self::Quota(quota) = self else {
-            return false;
-        };
-        if quota.window.is_unbounded() {
-            return false;
+        match self {
+            Self::Quota(quota) => quota.roll(now),
+            Self::Rate(_) | Self::Rolling(_) => false,
         }
-        let now = now.get();
-        let index = quota.window.index_at(now);
-        if index <= quota.index {
-            return false;
-        }
-        quota.previous = Some(WindowTotals {
-            index: quota.index,
-            started_at_millis: quota.started_at,
-            ended_at_millis: quota.window.resets_at(quota.started_at),
-            capacity: quota.capacity,
-            consumed: quota.consumed,
-        });
-        quota.index = index;
-        quota.started_at = quota.window.starts_at(now);
-        quota.consumed = 0;
-        quota.held = 0;
-        true
     }
 
     /// Whether `amount` more units can be held now. Debt refuses every
     /// request, even an empty one.
     pub(super) fn check(&mut self, amount: u64, now: &Now<'_>) -> Result<(), Shortfall> {
         match self {
-            Self::Quota(quota) => {
-                // With debt, committed alone exceeds the capacity, so even
-                // an empty request does not fit.
-                let committed = u128::from(quota.consumed) + u128::from(quota.held);
-                if committed + u128::from(amount) <= u128::from(quota.capacity) {
-                    return Ok(());
-                }
-                // A fresh window restores the whole capacity, so waiting
-                // helps only if the request fits in an empty window.
-                let retry_at_millis = if amount <= quota.capacity {
-                    resets_at(quota.window, now)
-                } else {
-                    None
-                };
-                Err(Shortfall {
-                    available: quota
-                        .capacity
-                        .saturating_sub(quota.consumed.saturating_add(quota.held)),
-                    retry_at_millis,
-                })
-            }
-            Self::Rate { limiter, .. } => {
-                let now = now.get();
-                let available = limiter.available(now);
-                if available >= amount && limiter.debt(now) == 0 {
-                    return Ok(());
-                }
-                // `available < amount` means this take fails and changes
-                // nothing; it is only asked for the exact retry time.
-                let retry = limiter.try_take(amount, now).err();
-                Err(Shortfall {
-                    available,
-                    retry_at_millis: retry
-                        .and_then(|err| err.retry_after_millis())
-                        .map(|wait| now.saturating_add(wait)),
-                })
-            }
-            Self::Rolling { limiter, .. } => {
-                let now = now.get();
-                let available = limiter.available(now);
-                if available >= amount && limiter.debt(now) == 0 {
-                    return Ok(());
-                }
-                let retry = limiter.try_take(amount, now).err();
-                Err(Shortfall {
-                    available,
-                    retry_at_millis: retry
-                        .and_then(|err| err.retry_after_millis())
-                        .map(|wait| now.saturating_add(wait)),
-                })
-            }
+            Self::Quota(quota) => quota.check(amount, now),
+            Self::Rate(rate) => rate.check(amount, now),
+            Self::Rolling(rate) => rate.check(amount, now),
         }
     }
 
-    /// Holds `amount` units. Callers have checked that they fit; rate
-    /// limiters record them with `force_take`, which equals a successful
-    /// `try_take` for an amount that fits and cannot fail halfway through a
-    /// chain.
+    /// Holds `amount` units; callers have checked that they fit.
     pub(super) fn hold(&mut self, amount: u64, now: &Now<'_>) {
         match self {
             Self::Quota(quota) => quota.held = quota.held.saturating_add(amount),
-            Self::Rate { limiter, held } => {
-                let now = now.get();
-                limiter.force_take(amount, now);
-                *held = held.saturating_add(amount);
-            }
-            Self::Rolling { limiter, held } => {
-                let now = now.get();
-                limiter.force_take(amount, now);
-                *held = held.saturating_add(amount);
-            }
+            Self::Rate(rate) => rate.hold(amount, now),
+            Self::Rolling(rate) => rate.hold(amount, now),
         }
     }
 
     /// Closes a live hold of `amount` reserved in `window`, charging
     /// `charge`.
     pub(super) fn close(&mut self, window: u64, amount: u64, charge: u64, now: &Now<'_>) -> Closed {
-        let refunded = amount.saturating_sub(charge);
-        let debt_incurred = match self {
-            Self::Quota(quota) => {
-                if window == quota.index {
-                    let before = quota.excess();
-                    quota.held = quota.held.saturating_sub(amount);
-                    quota.consumed = quota.consumed.saturating_add(charge);
-                    quota.excess().saturating_sub(before)
-                } else {
-                    // The hold stopped counting at the rollover; only its
-                    // charge is left to book, against its own window.
-                    quota.charge(window, charge)
-                }
-            }
-            Self::Rate { limiter, held } => {
-                let now = now.get();
-                *held = held.saturating_sub(amount);
-                let before = limiter.debt(now);
-                if charge < amount {
-                    limiter.give_back(refunded, now);
-                } else {
-                    limiter.force_take(charge - amount, now);
-                }
-                limiter.debt(now).saturating_sub(before)
-            }
-            Self::Rolling { limiter, held } => {
-                let now = now.get();
-                *held = held.saturating_sub(amount);
-                let before = limiter.debt(now);
-                if charge < amount {
-                    limiter.give_back(refunded, now);
-                } else {
-                    limiter.force_take(charge - amount, now);
-                }
-                limiter.debt(now).saturating_sub(before)
-            }
-        };
-        Closed {
-            refunded,
-            debt_incurred,
+        match self {
+            Self::Quota(quota) => quota.close(window, amount, charge),
+            Self::Rate(rate) => rate.close(amount, charge, now),
+            Self::Rolling(rate) => rate.close(amount, charge, now),
         }
     }
 
@@ -333,16 +296,8 @@ impl Meter {
                     quota.held = quota.held.saturating_sub(amount);
                 }
             }
-            Self::Rate { limiter, held } => {
-                let now = now.get();
-                *held = held.saturating_sub(amount);
-                limiter.give_back(amount, now);
-            }
-            Self::Rolling { limiter, held } => {
-                let now = now.get();
-                *held = held.saturating_sub(amount);
-                limiter.give_back(amount, now);
-            }
+            Self::Rate(rate) => rate.reclaim(amount, now),
+            Self::Rolling(rate) => rate.reclaim(amount, now),
         }
     }
 
@@ -351,18 +306,8 @@ impl Meter {
     pub(super) fn charge_unheld(&mut self, window: u64, charge: u64, now: &Now<'_>) -> u64 {
         match self {
             Self::Quota(quota) => quota.charge(window, charge),
-            Self::Rate { limiter, .. } => {
-                let now = now.get();
-                let before = limiter.debt(now);
-                limiter.force_take(charge, now);
-                limiter.debt(now).saturating_sub(before)
-            }
-            Self::Rolling { limiter, .. } => {
-                let now = now.get();
-                let before = limiter.debt(now);
-                limiter.force_take(charge, now);
-                limiter.debt(now).saturating_sub(before)
-            }
+            Self::Rate(rate) => rate.charge_unheld(charge, now),
+            Self::Rolling(rate) => rate.charge_unheld(charge, now),
         }
     }
 
@@ -370,60 +315,16 @@ impl Meter {
     pub(super) fn refill(&mut self, now: &Now<'_>) {
         match self {
             Self::Quota(quota) => quota.consumed = 0,
-            Self::Rate { limiter, held } => {
-                let now = now.get();
-                limiter.reset();
-                limiter.force_take(*held, now);
-            }
-            Self::Rolling { limiter, held } => {
-                let now = now.get();
-                limiter.reset();
-                limiter.force_take(*held, now);
-            }
+            Self::Rate(rate) => rate.refill(now),
+            Self::Rolling(rate) => rate.refill(now),
         }
     }
 
     pub(super) fn levels(&self, now: &Now<'_>) -> Levels {
         match self {
-            Self::Quota(quota) => Levels {
-                capacity: quota.capacity,
-                available: quota
-                    .capacity
-                    .saturating_sub(quota.consumed.saturating_add(quota.held)),
-                held: quota.held,
-                consumed: quota.consumed,
-                debt: quota.excess(),
-                resets_at_millis: resets_at(quota.window, now),
-            },
-            Self::Rate { limiter, held } => {
-                let now = now.get();
-                let capacity = limiter.burst();
-                let available = limiter.available(now);
-                let debt = limiter.debt(now);
-                // What the bucket is missing is the live holds plus the
-                // recent usage it has not refilled yet.
-                let used = capacity.saturating_sub(available).saturating_add(debt);
-                Levels {
-                    capacity,
-                    available,
-                    held: *held,
-                    consumed: used.saturating_sub(*held),
-                    debt,
-                    resets_at_millis: (used > 0).then(|| limiter.full_at(now)),
-                }
-            }
-            Self::Rolling { limiter, held } => {
-                let now = now.get();
-                let used = limiter.used(now);
-                Levels {
-                    capacity: limiter.max(),
-                    available: limiter.available(now),
-                    held: *held,
-                    consumed: used.saturating_sub(*held),
-                    debt: limiter.debt(now),
-                    resets_at_millis: None,
-                }
-            }
+            Self::Quota(quota) => quota.levels(now),
+            Self::Rate(rate) => rate.levels(now),
+            Self::Rolling(rate) => rate.levels(now),
         }
     }
 }
@@ -431,7 +332,6 @@ impl Meter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn quota(capacity: u64, window: Window) -> Meter {
         Meter::new(Limit::quota(capacity, window), 0)
@@ -517,41 +417,5 @@ mod tests {
         assert_eq!(meter.close(0, 5, 50, &Now::fixed(120_000)).debt_incurred, 0);
         assert_eq!(meter.previous_window().unwrap().consumed, 0);
         assert_eq!(meter.levels(&Now::fixed(120_000)).consumed, 0);
-    }
-
-    #[test]
-    fn rate_meter_gives_back_refunds_and_forces_overage() {
-        let mut meter = Meter::new(Gcra::per_second(10, 10).unwrap().into(), 0);
-        assert_eq!(meter.check(10, &Now::fixed(0)), Ok(()));
-        meter.hold(10, &Now::fixed(0));
-        let denied = meter.check(1, &Now::fixed(0)).unwrap_err();
-        assert_eq!(denied.available, 0);
-        assert_eq!(denied.retry_at_millis, Some(100));
-        meter.close(0, 10, 4, &Now::fixed(0));
-        assert_eq!(meter.levels(&Now::fixed(0)).available, 6);
-        assert_eq!(meter.levels(&Now::fixed(0)).held, 0);
-        meter.hold(6, &Now::fixed(0));
-        assert_eq!(meter.close(0, 6, 9, &Now::fixed(0)).debt_incurred, 3);
-        assert_eq!(meter.levels(&Now::fixed(0)).debt, 3);
-        assert!(
-            meter.check(0, &Now::fixed(0)).is_err(),
-            "debt refuses empty requests"
-        );
-    }
-
-    #[test]
-    fn rolling_meter_reclaims_and_refills() {
-        let limiter = RollingWindow::new(5, Duration::from_secs(1)).unwrap();
-        let mut meter = Meter::new(limiter.into(), 0);
-        meter.hold(5, &Now::fixed(0));
-        assert_eq!(meter.levels(&Now::fixed(0)).held, 5);
-        meter.reclaim(0, 5, &Now::fixed(0));
-        assert_eq!(meter.levels(&Now::fixed(0)).available, 5);
-        meter.hold(3, &Now::fixed(0));
-        meter.charge_unheld(0, 9, &Now::fixed(0));
-        assert_eq!(meter.levels(&Now::fixed(0)).debt, 7);
-        meter.refill(&Now::fixed(0));
-        let levels = meter.levels(&Now::fixed(0));
-        assert_eq!((levels.held, levels.available, levels.debt), (3, 2, 0));
     }
 }

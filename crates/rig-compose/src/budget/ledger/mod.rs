@@ -41,6 +41,7 @@ mod metrics;
 mod node;
 mod now;
 mod observer;
+mod rate_meter;
 
 pub use budget::Budget;
 pub use builder::BudgetBuilder;
