@@ -23,6 +23,12 @@
 //! [`Window`] describes accounting periods, and [`Gcra`] / [`RollingWindow`]
 //! are rate limiters written as pure state machines.
 //!
+//! [`Budget`] builds on them: an in-process spend budget that hands out
+//! [`Hold`]s, nests into hierarchies (org → team → agent → run) reserved
+//! all-or-nothing, and adds windows, rate limits, debt, leases, snapshots,
+//! metrics and threshold observers. [`SpendBudget`] is its backend-neutral
+//! interface.
+//!
 //! ```
 //! use rig_compose::budget::{AtomicBudget, AtomicTokenBudget, BudgetGuard, TokenBudget};
 //!

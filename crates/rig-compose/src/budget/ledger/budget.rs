@@ -39,6 +39,13 @@ use crate::budget::{
 ///   hold returns whatever it does not charge; a hold with a lease is
 ///   reclaimed once its deadline passes. Closing is idempotent per hold.
 ///
+/// Every level of a chain counts the same amounts, so a chain mixes limit
+/// kinds (a daily quota over a tokens-per-minute bucket) but not units:
+/// count requests or tool calls in a separate budget.
+///
+/// A hold leaked with `std::mem::forget` is never closed: with a lease it
+/// is reclaimed when the lease ends, without one it stays held.
+///
 /// All methods are synchronous and cheap (one short critical section per
 /// level); the [`SpendBudget`] methods are the same operations behind
 /// futures that complete on their first poll. Share a budget as
@@ -99,7 +106,10 @@ impl Budget {
     ///
     /// Usage is charged to the limiter when a hold is taken; settling below
     /// the estimate gives the difference back, and usage above it is taken
-    /// as debt that the limiter pays back over time.
+    /// as debt that the limiter pays back over time. In snapshots, `held`
+    /// is the sum of live holds, `consumed` the rest of what the limiter
+    /// has not refilled yet, and `resets_at_millis` the moment a refilling
+    /// bucket is full again (`None` for a rolling window).
     ///
     /// ```
     /// use std::time::Duration;
