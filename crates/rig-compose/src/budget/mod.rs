@@ -56,6 +56,8 @@ mod guard;
 mod hold;
 mod ledger;
 mod limit_config;
+mod money;
+mod price_table;
 mod rate;
 mod reservoir;
 mod snapshot;
@@ -74,6 +76,11 @@ pub use ledger::{
     LAZY_REAP_LIMIT, Limit, ThresholdEvent, ThresholdObserver, WindowTotals,
 };
 pub use limit_config::{LimitConfigError, LimitParameter};
+pub use money::{MicroUsd, ParseMoneyError};
+pub use price_table::{
+    LongContextTier, MAX_LONG_CONTEXT_TIERS, ModelPrice, ModelPricing, PRICE_CURRENCY, PRICE_UNIT,
+    PriceError, PriceFormat, PriceTable, TokenUsage,
+};
 pub use rate::{DEFAULT_ROLLING_BUCKETS, Gcra, MAX_ROLLING_BUCKETS, RateLimitError, RollingWindow};
 pub use snapshot::{BudgetSnapshot, BudgetUnit, render_budget_line};
 pub use spend::{Denial, LimitKind, ReserveError, ReserveRequest, SpendBudget};

@@ -1,6 +1,8 @@
 //! Dispatch results bounded for prompts.
 
 use super::ToolInvocation;
+#[cfg(doc)]
+use super::ToolInvocationResult;
 use crate::tool::ToolResultEnvelope;
 
 /// Like [`ToolInvocationResult`], but with the output bounded into a
