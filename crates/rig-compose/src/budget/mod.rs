@@ -23,6 +23,12 @@
 //! [`Window`] describes accounting periods, and [`Gcra`] / [`RollingWindow`]
 //! are rate limiters written as pure state machines.
 //!
+//! [`Budget`] builds on them: an in-process spend budget that hands out
+//! [`Hold`]s, nests into hierarchies (org → team → agent → run) reserved
+//! all-or-nothing, and adds windows, rate limits, debt, leases, snapshots,
+//! metrics and threshold observers. [`SpendBudget`] is its backend-neutral
+//! interface.
+//!
 //! ```
 //! use rig_compose::budget::{AtomicBudget, AtomicTokenBudget, BudgetGuard, TokenBudget};
 //!
@@ -48,6 +54,7 @@ mod dispatch_hook;
 mod error;
 mod guard;
 mod hold;
+mod ledger;
 mod limit_config;
 mod money;
 mod price_table;
@@ -64,6 +71,10 @@ pub use dispatch_hook::DispatchBudgetHook;
 pub use error::BudgetError;
 pub use guard::{AtomicBudget, BudgetGuard};
 pub use hold::{CancelPolicy, Hold, HoldBackend, HoldClose, HoldId, HoldTicket, Settlement};
+pub use ledger::{
+    Budget, BudgetBuilder, BudgetMetrics, DEFAULT_THRESHOLDS, DENIAL_REAP_LIMIT, DenialCounts,
+    LAZY_REAP_LIMIT, Limit, ThresholdEvent, ThresholdObserver, WindowTotals,
+};
 pub use limit_config::{LimitConfigError, LimitParameter};
 pub use money::{MicroUsd, ParseMoneyError};
 pub use price_table::{
