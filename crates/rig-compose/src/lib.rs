@@ -55,16 +55,30 @@
 //! * `toml` — load price tables from TOML as well as JSON.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod budget;
 pub mod context;
+/// Deterministic, model-free routing of a context to a specialist agent by
+/// signal tag. Prefer [`delegate::DelegateTool`] when the model should decide
+/// which peer to call.
+pub mod coordinator;
+/// Agents exposed as tools: the default, model-driven way for one agent to
+/// hand work to another, in-process or over any tool transport.
+pub mod delegate;
 pub mod instructions;
+#[cfg(feature = "manifest")]
+pub mod manifest;
 pub mod normalizer;
 pub mod registry;
 pub mod reliability;
+pub mod skill;
 pub mod tool;
 pub mod trace;
 pub mod workflow;
 
+pub use agent::{
+    Agent, AgentId, AgentLifecycleHook, AgentStepResult, GenericAgent, GenericAgentBuilder,
+};
 pub use budget::{
     AtomicBudget, AtomicTokenBudget, BudgetError, BudgetGuard, DispatchBudgetHook, TokenBudget,
     TokenRefund, TokenReservation,
@@ -74,7 +88,18 @@ pub use context::{
     ContextProvenance, ContextSourceKind, Evidence, InvestigationContext, NextAction,
     OmittedContextItem, Signal,
 };
+pub use coordinator::{CoordinatorAgent, CoordinatorBuilder, RoutingRule};
+pub use delegate::{
+    DelegateDescriptor, DelegateExecutor, DelegateName, DelegateRegistry, DelegateTool,
+    InProcessAgentDelegate,
+};
 pub use instructions::Instructions;
+#[cfg(feature = "manifest")]
+pub use manifest::{
+    AgentManifest, DelegateKind, DelegateSpec, InstructionsSpec, KnowledgeSpec, ManifestError,
+    McpServerSpec, ModelSpec, ToolSpec, delegate_stub, materialize_local_and_delegate_tools,
+    materialize_local_and_delegate_tools_with_delegates,
+};
 pub use normalizer::{
     BoundedToolInvocationResult, LfmNormalizer, StructuredToolCallNormalizer, ToolCallNormalizer,
     ToolDispatchAction, ToolDispatchHook, ToolInvocation, ToolInvocationOutcome,
@@ -82,11 +107,12 @@ pub use normalizer::{
     dispatch_tool_invocations_with_hooks, dispatch_tool_invocations_with_hooks_bounded,
     dispatch_tool_invocations_with_trace,
 };
-pub use registry::{KernelError, ToolRegistry};
+pub use registry::{KernelError, SkillDescriptor, SkillRegistry, ToolRegistry};
 pub use reliability::{
     DefaultRetryClassifier, HistoryEntry, RetryClass, RetryClassifier, ToolCallFingerprint,
     repair_history,
 };
+pub use skill::{Skill, SkillId, SkillOutcome};
 pub use tool::{
     LocalTool, OmittedSegment, RedactionPolicy, RedactionRule, Tool, ToolName, ToolResultEnvelope,
     ToolResultEnvelopeConfig, ToolResultOmissionReason, ToolResultPageToken, ToolSchema,

@@ -5,7 +5,9 @@
 //! serve any number of agents.
 
 mod error;
+mod skills;
 mod tools;
 
 pub use error::KernelError;
+pub use skills::{SkillDescriptor, SkillRegistry};
 pub use tools::ToolRegistry;
