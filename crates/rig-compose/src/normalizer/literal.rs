@@ -22,7 +22,7 @@ use serde_json::{Map, Number, Value};
 
 use super::diag::{Excerpt, Site};
 use super::limits::MAX_NESTING_DEPTH;
-use super::scan::{Cursor, TopLevelParts, skip_quoted};
+use super::scan::{Cursor, TopLevelParts, scan_quoted};
 use crate::registry::KernelError;
 
 /// The fast parser met input it does not handle; re-parse with [`Tolerant`].
@@ -106,9 +106,14 @@ impl Fast {
 
     fn quoted(cur: &mut Cursor<'_>) -> Result<String, Bail> {
         let open = cur.pos();
-        let end = skip_quoted(cur.bytes(), open).ok_or(Bail)?;
+        let (end, escaped) = scan_quoted(cur.text(), open).ok_or(Bail)?;
         cur.jump(end);
-        Ok(unquote(cur.slice(open + 1, end - 1)))
+        let inner = cur.slice(open + 1, end - 1);
+        Ok(if escaped {
+            unquote(inner)
+        } else {
+            inner.to_owned()
+        })
     }
 
     fn word(cur: &mut Cursor<'_>, at_key: bool) -> Result<Value, Bail> {

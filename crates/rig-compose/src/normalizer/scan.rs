@@ -43,14 +43,35 @@ fn class(b: u8) -> Class {
 
 /// Index just past the quoted run whose opening quote is at `open`, or
 /// `None` if the run is not closed before the end of `bytes`.
-pub(crate) fn skip_quoted(bytes: &[u8], open: usize) -> Option<usize> {
+pub(crate) fn skip_quoted(text: &str, open: usize) -> Option<usize> {
+    scan_quoted(text, open).map(|(end, _)| end)
+}
+
+/// Like [`skip_quoted`], and also says whether the run contains a backslash
+/// (callers can then skip unescaping).
+///
+/// Most quoted runs contain no backslash, so the closing quote is found with
+/// a memchr-based search and the run checked for `\` the same way; only runs
+/// with escapes are walked byte by byte.
+pub(crate) fn scan_quoted(text: &str, open: usize) -> Option<(usize, bool)> {
+    let bytes = text.as_bytes();
     let quote = *bytes.get(open)?;
-    let mut i = open + 1;
+    let start = open + 1;
+    let body = bytes.get(start..)?;
+    match body.iter().position(|&b| b == quote || b == b'\\') {
+        Some(at) if body.get(at) == Some(&quote) => Some((start + at + 1, false)),
+        Some(at) => walk_quoted(bytes, start + at, quote),
+        None => None,
+    }
+}
+
+/// Finish a quoted run byte by byte from position `i`, inside the run.
+fn walk_quoted(bytes: &[u8], mut i: usize, quote: u8) -> Option<(usize, bool)> {
     while let Some(&b) = bytes.get(i) {
         if b == b'\\' {
             i += 2;
         } else if b == quote {
-            return Some(i + 1);
+            return Some((i + 1, true));
         } else {
             i += 1;
         }
@@ -124,7 +145,7 @@ impl<'a> Iterator for TopLevelParts<'a> {
                         }
                     }
                 }
-                Class::Quote => match skip_quoted(bytes, i) {
+                Class::Quote => match skip_quoted(self.text, i) {
                     Some(end) => {
                         i = end;
                         continue;
@@ -143,9 +164,27 @@ impl<'a> Iterator for TopLevelParts<'a> {
     }
 }
 
-/// Whether `b` starts or continues a tool or argument name.
+/// `NAME_BYTES[b]` says whether byte `b` may appear in a tool or argument
+/// name: ASCII letters, digits, `_`, `-` and `.`.
+static NAME_BYTES: [bool; 256] = name_bytes();
+
+// Indexing here runs at compile time, where an out-of-range index is a
+// build error rather than a runtime panic.
+#[allow(clippy::indexing_slicing)]
+const fn name_bytes() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0u8;
+    while b < 128 {
+        table[b as usize] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+        b += 1;
+    }
+    table
+}
+
+/// Whether `b` may appear in a tool or argument name.
+#[inline]
 pub(crate) fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+    NAME_BYTES.get(usize::from(b)).copied().unwrap_or(false)
 }
 
 /// A forward reader over a `&str` for recursive-descent parsers.
@@ -178,33 +217,42 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skip whitespace as `str::trim` defines it (Unicode `White_Space`).
+    #[inline]
     pub(crate) fn skip_ws(&mut self) {
         let bytes = self.text.as_bytes();
         while let Some(&b) = bytes.get(self.pos) {
-            if b < 0x80 {
+            match b {
                 // The ASCII members of `White_Space`; note `\x0B` is one,
                 // unlike in `u8::is_ascii_whitespace`.
-                if matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r') {
-                    self.pos += 1;
-                    continue;
+                b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' => self.pos += 1,
+                0x80.. => {
+                    if !self.skip_unicode_ws() {
+                        return;
+                    }
                 }
-                return;
-            }
-            let rest = self.text.get(self.pos..).unwrap_or_default();
-            match rest.chars().next() {
-                Some(ch) if ch.is_whitespace() => self.pos += ch.len_utf8(),
                 _ => return,
             }
         }
     }
 
+    /// Skip one non-ASCII whitespace char at the cursor, if there is one.
+    fn skip_unicode_ws(&mut self) -> bool {
+        let rest = self.text.get(self.pos..).unwrap_or_default();
+        match rest.chars().next() {
+            Some(ch) if ch.is_whitespace() => {
+                self.pos += ch.len_utf8();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Advance over bytes for which `keep` holds; returns where the run began.
+    #[inline]
     pub(crate) fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> usize {
         let start = self.pos;
-        let bytes = self.text.as_bytes();
-        while bytes.get(self.pos).is_some_and(|&b| keep(b)) {
-            self.pos += 1;
-        }
+        let rest = self.text.as_bytes().get(start..).unwrap_or_default();
+        self.pos += rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
         start
     }
 
@@ -213,8 +261,8 @@ impl<'a> Cursor<'a> {
         self.pos = pos.min(self.text.len());
     }
 
-    pub(crate) fn bytes(&self) -> &'a [u8] {
-        self.text.as_bytes()
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
     }
 }
 
@@ -270,6 +318,37 @@ mod tests {
     #[test]
     fn multibyte_text_is_split_on_boundaries() {
         assert_eq!(texts("é,ü'ñ,'", b','), ["é", "ü'ñ,'"]);
+    }
+
+    #[test]
+    fn quoted_runs() {
+        let run = |s: &str| scan_quoted(s, 0);
+        assert_eq!(run("'abc' x"), Some((5, false)));
+        assert_eq!(run(r"'a\'b' x"), Some((6, true)));
+        assert_eq!(run(r#""a\\" x"#), Some((5, true)));
+        assert_eq!(run(r"'a\"), None);
+        assert_eq!(run("'abc"), None);
+        assert_eq!(run("\"\""), Some((2, false)));
+        assert_eq!(run("x"), None);
+        // Long runs.
+        let long = format!("'{}'", "a".repeat(100));
+        assert_eq!(run(&long), Some((102, false)));
+        let long_escaped = format!("'{}\\'{}' x", "a".repeat(100), "b".repeat(100));
+        assert_eq!(run(&long_escaped), Some((204, true)));
+        assert_eq!(run(&format!("'{}", "a".repeat(100))), None);
+        assert_eq!(run(&format!("'{}\\", "a".repeat(100))), None);
+    }
+
+    #[test]
+    fn name_bytes() {
+        let allowed: String = (0..=255u8)
+            .filter(|&b| is_name_byte(b))
+            .map(char::from)
+            .collect();
+        assert_eq!(
+            allowed,
+            "-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+        );
     }
 
     #[test]
