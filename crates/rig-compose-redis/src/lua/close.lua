@@ -1,0 +1,89 @@
+-- close: settle, release or cancel one hold, exactly once per hold id.
+-- ARGV[4] hold id, ARGV[5] units to charge, ARGV[6] origin ('n': a hold
+-- this store issued, 'p': a hold admitted while the store was unreachable),
+-- ARGV[7..] the caller's chain (leaf first), used to charge a hold this
+-- store no longer knows.
+-- Reply: {charged, refunded, debt incurred, was reclaimed (0/1), now,
+--         seq (0 when this repeats an earlier close)}
+local id = ARGV[4]
+local units = tonumber(ARGV[5])
+local origin = ARGV[6]
+
+reclaim_expired(LAZY_RECLAIM)
+forget_old()
+local chain = chain_from(7)
+
+local function outcome_reply(text, seq)
+  local parts = {}
+  for part in string.gmatch(text, '[^|]+') do
+    parts[#parts + 1] = part
+  end
+  return { tonumber(parts[2]), tonumber(parts[3]), tonumber(parts[4]), tonumber(parts[5]), NOW, seq }
+end
+
+local function finish(charged, refunded, debt, reclaimed)
+  local text = 'S|' .. fmt(charged) .. '|' .. fmt(refunded) .. '|' .. fmt(debt) .. '|' .. reclaimed
+  remember(id, text)
+  local seq = next_seq()
+  flush()
+  return outcome_reply(text, seq)
+end
+
+local previous = redis.call('HGET', K_CLOSED, id)
+if previous and string.sub(previous, 1, 1) == 'S' then
+  -- A retry of a close that already happened: charge nothing more.
+  flush()
+  return outcome_reply(previous, 0)
+end
+
+local record = redis.call('HGET', K_HOLDS, id)
+if record then
+  local hold = decode_hold(record)
+  if hold.deadline > 0 and hold.deadline <= NOW then
+    -- The lease ran out before this close arrived: reclaim first, then
+    -- charge below as late usage, exactly as if a reaper had been faster.
+    reclaim_hold(id, hold)
+    previous = 'R|' .. record
+  else
+    unhold(hold)
+    local debt = 0
+    for _, level in ipairs(hold.levels) do
+      local n = node(level.name)
+      -- Usage belongs to the window the hold was taken in; a level that
+      -- has rolled over since has nothing left to charge it to.
+      if n.idx == level.idx then
+        debt = math.max(debt, charge(n, units))
+      end
+    end
+    redis.call('HDEL', K_HOLDS, id)
+    redis.call('ZREM', K_LEASES, id)
+    return finish(units, hold.amount - math.min(hold.amount, units), debt, '0')
+  end
+end
+
+if previous then
+  -- Reclaimed earlier: its amount already went back, so the usage is
+  -- charged as plain spend with nothing to refund.
+  local hold = decode_hold(string.sub(previous, 3))
+  local debt = 0
+  for _, level in ipairs(hold.levels) do
+    local n = node(level.name)
+    if n.idx == level.idx then
+      debt = math.max(debt, charge(n, units))
+    end
+  end
+  redis.call('HINCRBY', K_META, 'late_settles', 1)
+  return finish(units, 0, debt, '1')
+end
+
+-- Unknown here: admitted while the store was unreachable, or reclaimed so
+-- long ago that its id was forgotten. Charge the usage to the chain now.
+local debt = 0
+for _, n in ipairs(chain) do
+  debt = math.max(debt, charge(n, units))
+end
+if origin == 'n' then
+  redis.call('HINCRBY', K_META, 'late_settles', 1)
+  return finish(units, 0, debt, '1')
+end
+return finish(units, 0, debt, '0')

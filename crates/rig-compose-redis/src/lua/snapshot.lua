@@ -1,0 +1,15 @@
+-- snapshot: the state of each level of the chain, after reclaiming what
+-- has expired. ARGV[4..] the chain (leaf first).
+-- Reply: {now, then capacity, used, held, debt for each level}
+reclaim_expired(DEEP_RECLAIM)
+forget_old()
+local chain = chain_from(4)
+flush()
+local reply = { NOW }
+for _, n in ipairs(chain) do
+  reply[#reply + 1] = n.cap
+  reply[#reply + 1] = n.used
+  reply[#reply + 1] = n.held
+  reply[#reply + 1] = n.debt
+end
+return reply

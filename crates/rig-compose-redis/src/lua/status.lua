@@ -1,0 +1,38 @@
+-- status: every node of the tree plus the tree's counters, as strings.
+-- Reply: {now, live holds, leased holds, expired waiting, seq, reclaimed,
+--         reclaimed units, late settles, remembered closes, node count,
+--         then name, capacity, window spec, window number, used, held, debt
+--         for each node}
+reclaim_expired(DEEP_RECLAIM)
+forget_old()
+
+local names = {}
+local fields = redis.call('HKEYS', K_NODES)
+for _, field in ipairs(fields) do
+  local name = string.match(field, '^(.*)|cap$')
+  if name then names[#names + 1] = name end
+end
+table.sort(names)
+
+local meta = redis.call('HMGET', K_META, 'seq', 'reclaimed', 'reclaimed_units', 'late_settles')
+local reply = {
+  fmt(NOW),
+  fmt(redis.call('HLEN', K_HOLDS)),
+  fmt(redis.call('ZCARD', K_LEASES)),
+  fmt(redis.call('ZCOUNT', K_LEASES, '-inf', fmt(NOW))),
+  meta[1] or '0', meta[2] or '0', meta[3] or '0', meta[4] or '0',
+  fmt(redis.call('HLEN', K_CLOSED)),
+  fmt(#names),
+}
+for _, name in ipairs(names) do
+  local n = node(name)
+  reply[#reply + 1] = name
+  reply[#reply + 1] = fmt(n.cap)
+  reply[#reply + 1] = n.win
+  reply[#reply + 1] = fmt(n.idx)
+  reply[#reply + 1] = fmt(n.used)
+  reply[#reply + 1] = fmt(n.held)
+  reply[#reply + 1] = fmt(n.debt)
+end
+flush()
+return reply
