@@ -8,7 +8,10 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, RedisError, ScriptInvocation};
 
+use rig_compose::budget::BudgetError;
+
 use crate::config::{ConfigError, DEFAULT_OP_TIMEOUT};
+use crate::scripts;
 
 /// How the connection behaves when Redis is slow or away.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +135,33 @@ impl RedisConnection {
     /// application's own.
     pub fn manager(&self) -> ConnectionManager {
         self.manager.clone()
+    }
+
+    /// Load every budget script into the server's script cache now, so the
+    /// first operation of each kind is a single `EVALSHA` (otherwise it
+    /// costs one extra round trip to load). Worth calling at start-up and
+    /// after a failover.
+    ///
+    /// # Errors
+    ///
+    /// [`BudgetError::Backend`] when Redis fails to answer.
+    pub async fn load_scripts(&self) -> Result<(), BudgetError> {
+        for script in scripts::all() {
+            let mut manager = self.manager.clone();
+            let loaded =
+                tokio::time::timeout(self.op_timeout, script.prepare_invoke().load_async(&mut manager))
+                    .await;
+            let failure = match loaded {
+                Ok(Ok(_)) => continue,
+                Ok(Err(err)) => OpFailure::Redis(err),
+                Err(_) => OpFailure::Timeout(self.op_timeout),
+            };
+            return Err(BudgetError::Backend(format!(
+                "redis at {}: loading the budget scripts failed: {failure}",
+                self.target
+            )));
+        }
+        Ok(())
     }
 
     /// Run one script invocation, bounded by `timeout`.

@@ -31,6 +31,13 @@ pub(crate) static REAP: LazyLock<Script> = budget_script!("reap.lua");
 pub(crate) static STATUS: LazyLock<Script> = budget_script!("status.lua");
 pub(crate) static RESET: LazyLock<Script> = budget_script!("reset.lua");
 
+/// Every script, for preloading.
+pub(crate) fn all() -> [&'static Script; 8] {
+    [
+        &RESERVE, &CLOSE, &RENEW, &ADJUST, &SNAPSHOT, &REAP, &STATUS, &RESET,
+    ]
+}
+
 /// Expired holds every script reclaims on its way, at most.
 pub const LAZY_RECLAIM_BATCH: u64 = 16;
 
@@ -130,12 +137,7 @@ mod tests {
 
     #[test]
     fn scripts_are_distinct() {
-        let mut hashes: Vec<&str> = [
-            &RESERVE, &CLOSE, &RENEW, &ADJUST, &SNAPSHOT, &REAP, &STATUS, &RESET,
-        ]
-        .iter()
-        .map(|s| s.get_hash())
-        .collect();
+        let mut hashes: Vec<&str> = all().iter().map(|s| s.get_hash()).collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), 8);
