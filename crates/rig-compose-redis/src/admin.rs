@@ -31,16 +31,19 @@ pub struct NodeStatus {
     pub capacity: u64,
     /// The node's window, as last configured.
     pub window: Window,
-    /// Units spent in the current window (within capacity).
+    /// Units charged in the current window (may exceed the capacity).
     pub consumed: u64,
     /// Units held by live holds taken in the current window.
     pub held: u64,
-    /// Units charged beyond capacity in the current window.
+    /// How far consumed + held exceeds the capacity.
     pub debt: u64,
     /// Units a new hold could take at this node alone.
     pub available: u64,
     /// When the current window ends (ms since the epoch), if windowed.
     pub resets_at_millis: Option<u64>,
+    /// Units charged to the window before the current one (including late
+    /// settles booked there), once the node has rolled over.
+    pub previous_window_consumed: Option<u64>,
 }
 
 /// The state of a whole tree.
@@ -122,22 +125,28 @@ fn parse_status(tree: &str, reply: &[String]) -> Result<TreeStatus, OpFailure> {
         .map_err(|_| OpFailure::Reply("status: node count too large".into()))?;
     let mut nodes = Vec::with_capacity(node_count.min(1_024));
     for n in 0..node_count {
-        let at = 10 + n * 7;
+        let at = 10 + n * 8;
         let window_text = text(at + 2)?;
         let window = parse_window_spec(window_text).ok_or_else(|| {
             OpFailure::Reply(format!("status: node window `{window_text}` is unknown"))
         })?;
-        let (capacity, consumed, held, debt) =
-            (number(at + 1)?, number(at + 4)?, number(at + 5)?, number(at + 6)?);
+        let (capacity, consumed, held) = (number(at + 1)?, number(at + 4)?, number(at + 5)?);
+        let committed = consumed.saturating_add(held);
+        let previous_window_consumed = if text(at + 6)?.is_empty() {
+            None
+        } else {
+            Some(number(at + 7)?)
+        };
         nodes.push(NodeStatus {
             name: text(at)?.to_owned(),
             capacity,
             window,
             consumed,
             held,
-            debt,
-            available: capacity.saturating_sub(consumed.saturating_add(held).saturating_add(debt)),
+            debt: committed.saturating_sub(capacity),
+            available: capacity.saturating_sub(committed),
             resets_at_millis: window.resets_at(now),
+            previous_window_consumed,
         });
     }
     Ok(TreeStatus {
@@ -231,8 +240,8 @@ mod tests {
     fn status_replies_are_parsed() {
         let reply = strings(&[
             "1000", "3", "2", "1", "42", "5", "500", "1", "7", "2", // header
-            "org", "100", "u", "0", "40", "30", "0", // node 1
-            "run", "10", "f2000", "0", "4", "3", "5", // node 2 (in debt)
+            "org", "100", "u", "0", "40", "30", "", "0", // node 1
+            "run", "10", "f2000", "0", "9", "3", "7", "12", // node 2 (in debt)
         ]);
         let status = parse_status("t", &reply).unwrap();
         assert_eq!(status.server_millis, 1_000);
@@ -245,10 +254,12 @@ mod tests {
         assert_eq!((status.late_settles, status.remembered_closes), (1, 7));
         assert_eq!(status.nodes.len(), 2);
         let org = &status.nodes[0];
-        assert_eq!((org.name.as_str(), org.available), ("org", 30));
+        assert_eq!((org.name.as_str(), org.available, org.debt), ("org", 30, 0));
         assert_eq!(org.resets_at_millis, None);
+        assert_eq!(org.previous_window_consumed, None);
         let run = &status.nodes[1];
-        assert_eq!(run.available, 0);
+        assert_eq!((run.available, run.debt), (0, 2));
+        assert_eq!(run.previous_window_consumed, Some(12));
         assert_eq!(run.resets_at_millis, Some(2_000));
         assert_eq!(run.window, Window::every_millis(2_000).unwrap());
     }
@@ -259,7 +270,8 @@ mod tests {
         let short = strings(&["1", "0", "0", "0", "0", "0", "0", "0", "0", "1", "org"]);
         assert!(parse_status("t", &short).is_err());
         let bad_window = strings(&[
-            "1", "0", "0", "0", "0", "0", "0", "0", "0", "1", "org", "1", "?", "0", "0", "0", "0",
+            "1", "0", "0", "0", "0", "0", "0", "0", "0", "1", "org", "1", "?", "0", "0", "0", "",
+            "0",
         ]);
         let err = parse_status("t", &bad_window).unwrap_err();
         assert!(err.to_string().contains("`?`"), "{err}");

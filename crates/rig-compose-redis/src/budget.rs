@@ -331,12 +331,15 @@ impl RedisBudget {
         self.shared.counters.read()
     }
 
-    /// One snapshot per level, root first.
+    /// Snapshots of every level, this budget's own (the leaf) first, then
+    /// each ancestor up to the root — the order of the in-process
+    /// `Budget::snapshot_chain`. All levels are read in one script, so they
+    /// describe the same instant.
     ///
     /// # Errors
     ///
     /// [`BudgetError::Backend`] when Redis fails to answer.
-    pub async fn snapshot_levels(&self) -> Result<Vec<BudgetSnapshot>, BudgetError> {
+    pub async fn snapshot_chain(&self) -> Result<Vec<BudgetSnapshot>, BudgetError> {
         let shared = &self.shared;
         let mut call = self.invocation(&scripts::SNAPSHOT);
         call.arg(&shared.chain_args);
@@ -345,23 +348,24 @@ impl RedisBudget {
             .run(&call, shared.op_timeout)
             .await
             .map_err(|failure| self.failed("snapshot", failure))?;
-        let now = reply_u64(&reply, 0, "snapshot").map_err(|f| self.failed("snapshot", f))?;
-        let mut levels = Vec::with_capacity(shared.levels.len());
-        // The script lists levels leaf first; walk them back to root first.
-        for (from_leaf, level) in shared.levels.iter().rev().enumerate() {
-            let at = 1 + from_leaf * 4;
-            let field = |offset| {
-                reply_u64(&reply, at + offset, "snapshot").map_err(|f| self.failed("snapshot", f))
-            };
-            levels.push(level_snapshot(
-                level,
-                &shared.unit,
-                [field(0)?, field(1)?, field(2)?, field(3)?],
-                now,
-            ));
-        }
-        levels.reverse();
-        Ok(levels)
+        let field = |i| reply_u64(&reply, i, "snapshot").map_err(|f| self.failed("snapshot", f));
+        let now = field(0)?;
+        // The script lists levels leaf first, like the result.
+        shared
+            .levels
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(from_leaf, level)| {
+                let at = 1 + from_leaf * 3;
+                Ok(level_snapshot(
+                    level,
+                    &shared.unit,
+                    [field(at)?, field(at + 1)?, field(at + 2)?],
+                    now,
+                ))
+            })
+            .collect()
     }
 
     /// Charge `units` of usage that had no hold (e.g. a call admitted
@@ -374,8 +378,8 @@ impl RedisBudget {
     pub async fn charge(&self, units: u64) -> Result<Settlement, BudgetError> {
         let units = units.min(MAX_AMOUNT);
         let (debt, _) = self.adjust("c", units).await?;
-        add(&self.shared.counters.charged_units, units);
-        add(&self.shared.counters.debt_units, debt);
+        add(&self.shared.counters.charged, units);
+        add(&self.shared.counters.debt_incurred, debt);
         Ok(Settlement {
             charged: units,
             refunded: 0,
@@ -473,10 +477,10 @@ impl RedisBudget {
                 server_millis: now,
                 in_use: event_in_use,
             });
-            bump(&shared.counters.admitted);
+            bump(&shared.counters.reservations);
             Ok(Admission::Admitted { id, deadline })
         } else {
-            bump(&shared.counters.denied);
+            bump(&shared.counters.refused);
             let level = usize::try_from(field(1)?)
                 .ok()
                 .and_then(|n| n.checked_sub(1))
@@ -561,22 +565,23 @@ fn closed_error(err: BudgetError) -> BudgetError {
 pub(crate) fn level_snapshot(
     level: &Level,
     unit: &BudgetUnit,
-    [capacity, used, held, debt]: [u64; 4],
+    [capacity, used, held]: [u64; 3],
     now: u64,
 ) -> BudgetSnapshot {
-    let in_use = used.saturating_add(held).saturating_add(debt);
+    let committed = used.saturating_add(held);
     BudgetSnapshot {
         name: level.name.clone(),
         unit: unit.clone(),
         capacity,
-        available: capacity.saturating_sub(in_use),
+        available: capacity.saturating_sub(committed),
         held,
         consumed: used,
-        debt,
+        debt: committed.saturating_sub(capacity),
+        // A level without capacity can hold nothing: fully used.
         utilization: if capacity == 0 {
-            0.0
+            1.0
         } else {
-            in_use as f64 / capacity as f64
+            committed as f64 / capacity as f64
         },
         resets_at_millis: level.window.resets_at(now),
     }
@@ -634,17 +639,16 @@ impl SpendBudget for RedisBudget {
         }
     }
 
-    /// The leaf level's snapshot, with `available` lowered to what the whole
-    /// chain can admit (the smallest availability of any level).
+    /// The leaf level's own snapshot (see [`snapshot_chain`] for the
+    /// ancestors, whose room may be smaller).
+    ///
+    /// [`snapshot_chain`]: RedisBudget::snapshot_chain
     async fn snapshot(&self) -> Result<BudgetSnapshot, BudgetError> {
-        let levels = self.snapshot_levels().await?;
-        let chain_available = levels.iter().map(|s| s.available).min().unwrap_or(0);
-        let mut leaf = levels
+        self.snapshot_chain()
+            .await?
             .into_iter()
-            .last()
-            .ok_or_else(|| BudgetError::Backend("snapshot: no levels".into()))?;
-        leaf.available = leaf.available.min(chain_available);
-        Ok(leaf)
+            .next()
+            .ok_or_else(|| BudgetError::Backend("snapshot: no levels".into()))
     }
 
     /// Reclaim every expired hold of the whole tree.
@@ -672,6 +676,13 @@ impl HoldBackend for RedisBudget {
         let fail_open = ticket.id.0 & FAIL_OPEN_ID_FLAG != 0;
         if fail_open && units == 0 {
             // Nothing was reserved in Redis and nothing is charged.
+            let counters = &shared.counters;
+            match close {
+                HoldClose::Settle(_) => bump(&counters.settled),
+                HoldClose::Release => bump(&counters.released),
+                HoldClose::Cancel(_) => bump(&counters.cancelled),
+                HoldClose::Dropped(_) => bump(&counters.dropped),
+            }
             return Ok(Settlement {
                 charged: 0,
                 refunded: ticket.amount,
@@ -704,12 +715,20 @@ impl HoldBackend for RedisBudget {
         if seq == 0 {
             bump(&counters.repeated_closes);
         } else {
-            bump(&counters.closes);
-            add(&counters.estimated_units, ticket.amount);
-            add(&counters.charged_units, settlement.charged);
-            add(&counters.debt_units, settlement.debt_incurred);
+            match close {
+                HoldClose::Settle(actual) => {
+                    bump(&counters.settled);
+                    add(&counters.estimated, ticket.amount);
+                    add(&counters.actual, actual);
+                }
+                HoldClose::Release => bump(&counters.released),
+                HoldClose::Cancel(_) => bump(&counters.cancelled),
+                HoldClose::Dropped(_) => bump(&counters.dropped),
+            }
+            add(&counters.charged, settlement.charged);
+            add(&counters.debt_incurred, settlement.debt_incurred);
             if settlement.was_reclaimed {
-                bump(&counters.late_settles);
+                bump(&counters.late_closes);
             }
         }
         self.emit(|| AuditEvent::Closed {

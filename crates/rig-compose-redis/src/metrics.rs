@@ -5,14 +5,39 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 
 /// What one [`RedisBudget`](crate::RedisBudget) handle (and its clones) has
-/// seen, counted in this process. The tree-wide counters kept in Redis
-/// (reclaimed leases, late settles) are in [`TreeStatus`](crate::TreeStatus).
+/// seen, counted in this process. Field names follow the in-process
+/// engine's metrics where the meaning is the same; the tree-wide counters
+/// kept in Redis (reclaimed leases, late settles of every process) are in
+/// [`TreeStatus`](crate::TreeStatus).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct RedisBudgetMetrics {
-    /// Reservations admitted by Redis.
-    pub admitted: u64,
-    /// Reservations refused by a limit.
-    pub denied: u64,
+    /// Holds admitted by Redis.
+    pub reservations: u64,
+    /// Requests refused by a limit (of any level).
+    pub refused: u64,
+    /// Holds closed with `settle`.
+    pub settled: u64,
+    /// Holds closed with `release`.
+    pub released: u64,
+    /// Holds closed with `cancel`.
+    pub cancelled: u64,
+    /// Holds dropped unsettled (closed per their drop policy).
+    pub dropped: u64,
+    /// Closes of holds whose lease had run out: charged as plain usage,
+    /// nothing refunded.
+    pub late_closes: u64,
+    /// Sum of the estimates (hold amounts) of settled holds.
+    pub estimated: u64,
+    /// Sum of the actual usage reported by settled holds.
+    pub actual: u64,
+    /// All units charged, by every kind of close and by
+    /// [`RedisBudget::charge`](crate::RedisBudget::charge).
+    pub charged: u64,
+    /// Units charged beyond what the budget could cover.
+    pub debt_incurred: u64,
+    /// Closes that repeated an earlier close of the same hold id and
+    /// charged nothing more.
+    pub repeated_closes: u64,
     /// Operations that failed because Redis was unreachable, slow or
     /// answered with an error (timeouts included).
     pub backend_errors: u64,
@@ -20,14 +45,7 @@ pub struct RedisBudgetMetrics {
     pub timeouts: u64,
     /// Reservations admitted without Redis under the fail-open policy.
     pub fail_open_admissions: u64,
-    /// Holds closed (settled, released or cancelled) for the first time.
-    pub closes: u64,
-    /// Closes that repeated an earlier close of the same hold id and
-    /// charged nothing more.
-    pub repeated_closes: u64,
-    /// Closes of holds whose lease had run out: charged as plain usage.
-    pub late_settles: u64,
-    /// Closes that failed (the lease returns the hold eventually).
+    /// Closes that failed (the hold's lease returns it eventually).
     pub close_errors: u64,
     /// Holds dropped unsettled whose close was spawned on the runtime.
     pub drop_closes_spawned: u64,
@@ -35,40 +53,62 @@ pub struct RedisBudgetMetrics {
     pub drop_closes_finished: u64,
     /// Holds dropped outside a Tokio runtime, left to their lease.
     pub drops_left_to_lease: u64,
-    /// Units reserved by the holds closed so far (their estimates).
-    pub estimated_units: u64,
-    /// Units charged when closing them (the actual usage).
-    pub charged_units: u64,
-    /// Units charged beyond what the budget could cover.
-    pub debt_units: u64,
 }
 
 impl RedisBudgetMetrics {
-    /// Actual minus estimated units over all closed holds: positive when
-    /// estimates run low.
+    /// Estimate-vs-actual drift of settled holds: positive when usage ran
+    /// over the estimates.
     pub fn drift(&self) -> i128 {
-        i128::from(self.charged_units) - i128::from(self.estimated_units)
+        i128::from(self.actual) - i128::from(self.estimated)
+    }
+
+    /// Holds closed (for the first time) by any means.
+    pub fn closed(&self) -> u64 {
+        self.settled
+            .saturating_add(self.released)
+            .saturating_add(self.cancelled)
+            .saturating_add(self.dropped)
     }
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) admitted: AtomicU64,
-    pub(crate) denied: AtomicU64,
-    pub(crate) backend_errors: AtomicU64,
-    pub(crate) timeouts: AtomicU64,
-    pub(crate) fail_open_admissions: AtomicU64,
-    pub(crate) closes: AtomicU64,
-    pub(crate) repeated_closes: AtomicU64,
-    pub(crate) late_settles: AtomicU64,
-    pub(crate) close_errors: AtomicU64,
-    pub(crate) drop_closes_spawned: AtomicU64,
-    pub(crate) drop_closes_finished: AtomicU64,
-    pub(crate) drops_left_to_lease: AtomicU64,
-    pub(crate) estimated_units: AtomicU64,
-    pub(crate) charged_units: AtomicU64,
-    pub(crate) debt_units: AtomicU64,
+macro_rules! counters {
+    ($($field:ident),* $(,)?) => {
+        #[derive(Debug, Default)]
+        pub(crate) struct Counters {
+            $(pub(crate) $field: AtomicU64,)*
+        }
+
+        impl Counters {
+            pub(crate) fn read(&self) -> RedisBudgetMetrics {
+                RedisBudgetMetrics {
+                    $($field: self.$field.load(Ordering::Relaxed),)*
+                }
+            }
+        }
+    };
 }
+
+counters!(
+    reservations,
+    refused,
+    settled,
+    released,
+    cancelled,
+    dropped,
+    late_closes,
+    estimated,
+    actual,
+    charged,
+    debt_incurred,
+    repeated_closes,
+    backend_errors,
+    timeouts,
+    fail_open_admissions,
+    close_errors,
+    drop_closes_spawned,
+    drop_closes_finished,
+    drops_left_to_lease,
+);
 
 pub(crate) fn bump(counter: &AtomicU64) {
     add(counter, 1);
@@ -82,29 +122,6 @@ pub(crate) fn add(counter: &AtomicU64, units: u64) {
     });
 }
 
-impl Counters {
-    pub(crate) fn read(&self) -> RedisBudgetMetrics {
-        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        RedisBudgetMetrics {
-            admitted: get(&self.admitted),
-            denied: get(&self.denied),
-            backend_errors: get(&self.backend_errors),
-            timeouts: get(&self.timeouts),
-            fail_open_admissions: get(&self.fail_open_admissions),
-            closes: get(&self.closes),
-            repeated_closes: get(&self.repeated_closes),
-            late_settles: get(&self.late_settles),
-            close_errors: get(&self.close_errors),
-            drop_closes_spawned: get(&self.drop_closes_spawned),
-            drop_closes_finished: get(&self.drop_closes_finished),
-            drops_left_to_lease: get(&self.drops_left_to_lease),
-            estimated_units: get(&self.estimated_units),
-            charged_units: get(&self.charged_units),
-            debt_units: get(&self.debt_units),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,14 +129,17 @@ mod tests {
     #[test]
     fn counters_saturate_and_read_back() {
         let counters = Counters::default();
-        bump(&counters.admitted);
-        add(&counters.charged_units, u64::MAX - 1);
-        add(&counters.charged_units, 5);
-        add(&counters.estimated_units, 10);
+        bump(&counters.reservations);
+        add(&counters.actual, u64::MAX - 1);
+        add(&counters.actual, 5);
+        add(&counters.estimated, 10);
+        bump(&counters.settled);
+        bump(&counters.dropped);
         let read = counters.read();
-        assert_eq!(read.admitted, 1);
-        assert_eq!(read.charged_units, u64::MAX);
+        assert_eq!(read.reservations, 1);
+        assert_eq!(read.actual, u64::MAX);
         assert_eq!(read.drift(), i128::from(u64::MAX) - 10);
+        assert_eq!(read.closed(), 2);
         assert_eq!(RedisBudgetMetrics::default().drift(), 0);
     }
 }

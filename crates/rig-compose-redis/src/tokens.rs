@@ -152,15 +152,12 @@ impl TokenBudget for RedisTokenBudget {
         }
     }
 
-    /// Tokens charged in the leaf's current window (spend plus debt). If
-    /// Redis cannot be read, the last value read is returned and the
-    /// failure logged.
+    /// Tokens charged in the leaf's current window. If Redis cannot be
+    /// read, the last value read is returned and the failure logged.
     async fn tokens_consumed(&self) -> u64 {
-        match self.budget.snapshot_levels().await {
-            Ok(levels) => {
-                let consumed = levels
-                    .last()
-                    .map_or(0, |leaf| leaf.consumed.saturating_add(leaf.debt));
+        match self.budget.snapshot().await {
+            Ok(leaf) => {
+                let consumed = leaf.consumed;
                 self.last_consumed.store(consumed, Ordering::Relaxed);
                 consumed
             }

@@ -35,10 +35,10 @@ fn chain(conn: &RedisConnection, tree: &str) -> RedisBudget {
 }
 
 async fn levels(budget: &RedisBudget) -> Vec<BudgetSnapshot> {
-    budget.snapshot_levels().await.unwrap()
+    budget.snapshot_chain().await.unwrap()
 }
 
-/// (consumed, held, debt) per level, root first.
+/// (consumed, held, debt) per level, leaf first.
 async fn state(budget: &RedisBudget) -> Vec<(u64, u64, u64)> {
     levels(budget)
         .await
@@ -91,8 +91,13 @@ async fn holds_settle_release_and_cancel_across_the_chain() {
     assert_eq!(snapshot.resets_at_millis, None);
 
     let metrics = budget.metrics();
-    assert_eq!((metrics.admitted, metrics.closes), (3, 3));
-    assert_eq!((metrics.estimated_units, metrics.charged_units), (230, 125));
+    assert_eq!((metrics.reservations, metrics.closed()), (3, 3));
+    assert_eq!(
+        (metrics.settled, metrics.released, metrics.cancelled),
+        (1, 1, 1)
+    );
+    assert_eq!((metrics.estimated, metrics.actual), (120, 100));
+    assert_eq!((metrics.charged, metrics.drift()), (125, -20));
 }
 
 #[tokio::test]
@@ -118,14 +123,17 @@ async fn a_denial_anywhere_takes_nothing_anywhere() {
     assert_eq!(denial.retry_at_millis, None);
     // Nothing was taken at run-b or org by the refused request.
     let b_levels = levels(&run_b).await;
-    assert_eq!(b_levels[0].held, 200);
-    assert_eq!(b_levels[2].held, 0);
-    assert_eq!(run_b.snapshot().await.unwrap().available, 300);
+    assert_eq!(b_levels[0].name, "run-b");
+    assert_eq!(b_levels[0].held, 0);
+    assert_eq!(b_levels[2].held, 200);
+    // The leaf's own room, and the chain's.
+    assert_eq!(run_b.snapshot().await.unwrap().available, 400);
+    assert_eq!(b_levels.iter().map(|l| l.available).min(), Some(300));
 
     // The leaf refuses first when it is the one short.
     let leaf_err = run_a.reserve(1.into()).await.unwrap_err();
     assert_eq!(leaf_err.denial().unwrap().budget, "run");
-    assert_eq!(run_a.metrics().denied, 1);
+    assert_eq!(run_a.metrics().refused, 1);
 
     let b = run_b.reserve(300.into()).await.unwrap();
     a.release().await.unwrap();
@@ -141,14 +149,18 @@ async fn usage_beyond_capacity_becomes_debt_that_blocks_new_holds() {
 
     let hold = budget.reserve(150.into()).await.unwrap();
     let settled = hold.settle(260).await.unwrap();
-    // run has 200: 200 covered, 60 owed. org and team have room for all.
+    // run has 200: all 260 are charged, 60 beyond its capacity are debt.
+    // org and team have room for all of it.
     assert_eq!(settled.charged, 260);
     assert_eq!(settled.refunded, 0);
     assert_eq!(settled.debt_incurred, 60);
-    let run = levels(&budget).await.pop().unwrap();
-    assert_eq!((run.consumed, run.debt, run.available), (200, 60, 0));
+    let run = levels(&budget).await.remove(0);
+    assert_eq!((run.consumed, run.debt, run.available), (260, 60, 0));
     assert!(run.utilization > 1.0);
-    assert!(budget.reserve(1.into()).await.is_err());
+    // Debt refuses every new hold, even an empty one.
+    let refused = budget.reserve(0.into()).await.unwrap_err();
+    assert_eq!(refused.denial().unwrap().budget, "run");
+    assert_eq!(budget.metrics().debt_incurred, 60);
 
     // An operator reset clears spend and debt.
     assert_eq!(
@@ -157,8 +169,8 @@ async fn usage_beyond_capacity_becomes_debt_that_blocks_new_holds() {
             .unwrap(),
         1
     );
-    assert_eq!(state(&budget).await[2], (0, 0, 0));
-    assert_eq!(state(&budget).await[0], (260, 0, 0));
+    assert_eq!(state(&budget).await[0], (0, 0, 0));
+    assert_eq!(state(&budget).await[2], (260, 0, 0));
     budget.reserve(200.into()).await.unwrap().release().await.unwrap();
 }
 
@@ -183,7 +195,7 @@ async fn a_retried_close_charges_once() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(state(&budget).await, vec![(70, 0, 0); 3]);
     let metrics = budget.metrics();
-    assert_eq!(metrics.closes, 1);
+    assert_eq!((metrics.closed(), metrics.settled), (1, 1));
     assert_eq!(metrics.repeated_closes, 7);
 }
 
@@ -207,7 +219,8 @@ async fn a_dropped_hold_is_released_on_the_runtime() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(state(&budget).await, vec![(15, 0, 0); 3]);
-    assert_eq!(budget.metrics().drop_closes_spawned, 2);
+    let metrics = budget.metrics();
+    assert_eq!((metrics.drop_closes_spawned, metrics.dropped), (2, 2));
 }
 
 #[tokio::test]
@@ -242,8 +255,7 @@ async fn expired_leases_come_back_and_late_settles_charge_without_refund() {
     assert_eq!((late.charged, late.refunded), (120, 0));
     assert_eq!(state(&budget).await, vec![(120, 30, 0); 3]);
     // Retrying the late settle charges nothing more.
-    let ticket_close = budget.metrics();
-    assert_eq!(ticket_close.late_settles, 1);
+    assert_eq!(budget.metrics().late_closes, 1);
     long.release().await.unwrap();
     assert_eq!(
         rig_compose_redis::status(&conn, budget.tree())
@@ -354,10 +366,15 @@ async fn windows_reset_on_the_server_clock() {
     let settled = straddling.settle(30).await.unwrap();
     assert_eq!(settled.charged, 30);
     let now = levels(&budget).await;
-    assert_eq!((now[1].consumed, now[1].held), (0, 100));
-    assert_eq!(now[1].resets_at_millis, Some(boundary + period));
+    assert_eq!((now[0].consumed, now[0].held), (0, 100));
+    assert_eq!(now[0].resets_at_millis, Some(boundary + period));
     // The unbounded org counts everything.
-    assert_eq!((now[0].consumed, now[0].held), (80, 100));
+    assert_eq!((now[1].consumed, now[1].held), (80, 100));
+    // The previous window got the late charge on top of its 50.
+    let status = rig_compose_redis::status(&conn, budget.tree()).await.unwrap();
+    let minute = status.nodes.iter().find(|n| n.name == "minute").unwrap();
+    assert_eq!(minute.previous_window_consumed, Some(80));
+    assert_eq!(minute.consumed, 0);
     fresh.release().await.unwrap();
 }
 
@@ -471,7 +488,7 @@ async fn token_budget_adapter_settles_with_reported_usage() {
     let big = tokens.try_reserve_tokens(800).await.unwrap().unwrap();
     tokens.record_usage(big, 900, 100).await;
     let snapshot = budget.snapshot().await.unwrap();
-    assert_eq!((snapshot.consumed, snapshot.debt), (1_000, 170));
+    assert_eq!((snapshot.consumed, snapshot.debt), (1_170, 170));
     assert_eq!(tokens.tokens_consumed().await, 1_170);
 }
 

@@ -265,7 +265,7 @@ async fn exact_worker(spec: &WorkerSpec) {
     }
     lines.push(format!(
         "S {} {denied} {errors} {}",
-        metrics.admitted, metrics.backend_errors
+        metrics.reservations, metrics.backend_errors
     ));
     write_lines(&spec.out, &lines);
 }

@@ -106,13 +106,13 @@ async fn settle_retried_after_a_timeout_is_charged_once() {
     for answer in &answers {
         assert_eq!((answer.charged, answer.refunded), (70, 30));
     }
-    let levels = budget.snapshot_levels().await.unwrap();
+    let levels = budget.snapshot_chain().await.unwrap();
     for level in &levels {
         assert_eq!((level.consumed, level.held), (70, 0), "{}", level.name);
     }
     // Whichever attempt applied it, the hold was charged exactly once.
     let metrics = budget.metrics();
-    assert_eq!(metrics.closes + metrics.repeated_closes, 3);
+    assert_eq!(metrics.closed() + metrics.repeated_closes, 3);
     assert_eq!(metrics.repeated_closes, 3, "the paused settle applied first");
 }
 
@@ -162,7 +162,7 @@ async fn redis_stopped_mid_run_fail_closed_denies_and_fail_open_admits() {
     let metrics = open.metrics();
     assert_eq!(metrics.fail_open_admissions, 2);
     assert!(metrics.backend_errors >= 2);
-    assert_eq!(metrics.admitted, 1, "only the hold taken before the outage");
+    assert_eq!(metrics.reservations, 1, "only the hold taken before the outage");
     // A fail-open hold released without usage needs no round trip.
     let released = open.reserve(7.into()).await.unwrap().release().await.unwrap();
     assert_eq!(released.refunded, 7);
@@ -223,7 +223,7 @@ async fn assert_survives_restart(persistence: Persistence, crash: bool) {
     }
     server.restart();
 
-    let levels = eventually(Duration::from_secs(10), || budget.snapshot_levels()).await;
+    let levels = eventually(Duration::from_secs(10), || budget.snapshot_chain()).await;
     for level in &levels {
         assert_eq!(level.consumed, settled, "{} lost settled spend", level.name);
         assert_eq!(level.held, 30, "{} lost its live holds", level.name);

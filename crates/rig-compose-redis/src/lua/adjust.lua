@@ -12,7 +12,7 @@ local chain = chain_from(6)
 local debt = 0
 for _, n in ipairs(chain) do
   if op == 'c' then
-    debt = math.max(debt, charge(n, units))
+    debt = math.max(debt, book(n, n.idx, units))
   else
     n.used = math.max(0, n.used - units)
     n.dirty = true

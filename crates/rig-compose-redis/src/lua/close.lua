@@ -45,15 +45,10 @@ if record then
     reclaim_hold(id, hold)
     previous = 'R|' .. record
   else
-    unhold(hold)
     local debt = 0
     for _, level in ipairs(hold.levels) do
-      local n = node(level.name)
-      -- Usage belongs to the window the hold was taken in; a level that
-      -- has rolled over since has nothing left to charge it to.
-      if n.idx == level.idx then
-        debt = math.max(debt, charge(n, units))
-      end
+      -- Usage belongs to the window the hold was taken in.
+      debt = math.max(debt, settle_level(node(level.name), level.idx, hold.amount, units))
     end
     redis.call('HDEL', K_HOLDS, id)
     redis.call('ZREM', K_LEASES, id)
@@ -67,10 +62,7 @@ if previous then
   local hold = decode_hold(string.sub(previous, 3))
   local debt = 0
   for _, level in ipairs(hold.levels) do
-    local n = node(level.name)
-    if n.idx == level.idx then
-      debt = math.max(debt, charge(n, units))
-    end
+    debt = math.max(debt, book(node(level.name), level.idx, units))
   end
   redis.call('HINCRBY', K_META, 'late_settles', 1)
   return finish(units, 0, debt, '1')
@@ -80,7 +72,7 @@ end
 -- long ago that its id was forgotten. Charge the usage to the chain now.
 local debt = 0
 for _, n in ipairs(chain) do
-  debt = math.max(debt, charge(n, units))
+  debt = math.max(debt, book(n, n.idx, units))
 end
 if origin == 'n' then
   redis.call('HINCRBY', K_META, 'late_settles', 1)

@@ -1,7 +1,7 @@
 -- Prelude shared by every budget script (prepended at build time).
 --
 -- KEYS (all carry the tree's hash tag, so one tree lives in one cluster slot):
---   1 nodes   hash   "<node>|cap|win|idx|used|held|debt" -> value
+--   1 nodes   hash   "<node>|cap|win|idx|used|held|pidx|pused" -> value
 --   2 holds   hash   hold id -> "amount|deadline|node|window|node|window..."
 --   3 leases  zset   hold id scored by lease deadline (ms)
 --   4 closed  hash   closed hold id -> remembered outcome
@@ -76,6 +76,11 @@ end
 
 -- Nodes are loaded once per script, changed in memory and written back by
 -- flush(); reading them rolls them into the current window.
+--
+-- Per node: `used` is everything charged in the window (it may exceed the
+-- capacity), `held` the live holds taken in the window; debt is not stored
+-- but is whatever used + held exceeds the capacity by. `pidx`/`pused` keep
+-- the window before, so a late close can still be booked where it belongs.
 local loaded = {}
 local load_order = {}
 
@@ -83,7 +88,7 @@ local function node(name, cap, spec)
   local n = loaded[name]
   if not n then
     local v = redis.call('HMGET', K_NODES, name .. '|cap', name .. '|win', name .. '|idx',
-      name .. '|used', name .. '|held', name .. '|debt')
+      name .. '|used', name .. '|held', name .. '|pidx', name .. '|pused')
     n = {
       name = name,
       cap = tonumber(v[1]) or 0,
@@ -91,7 +96,8 @@ local function node(name, cap, spec)
       idx = tonumber(v[3]),
       used = tonumber(v[4]) or 0,
       held = tonumber(v[5]) or 0,
-      debt = tonumber(v[6]) or 0,
+      pidx = tonumber(v[6]),
+      pused = tonumber(v[7]) or 0,
       known = v[1] ~= false,
       dirty = false,
     }
@@ -106,33 +112,69 @@ local function node(name, cap, spec)
   end
   local current = window_at(n.win, NOW)
   if n.idx ~= current then
+    if n.idx then
+      n.pidx = n.idx
+      n.pused = n.used
+    end
     n.idx = current
     n.used = 0
     n.held = 0
-    n.debt = 0
     n.dirty = true
   end
   return n
 end
 
+local function excess(n)
+  local over = n.used + n.held - n.cap
+  if over < 0 then return 0 end
+  return over
+end
+
 local function available(n)
-  local free = n.cap - n.used - n.held - n.debt
+  local free = n.cap - n.used - n.held
   if free < 0 then return 0 end
   return free
 end
 
-local function in_use(n)
-  return clamp(n.used + n.held + n.debt)
+-- Whether `amount` more fits. With debt nothing fits, not even 0 units.
+local function fits(n, amount)
+  return n.used + n.held + amount <= n.cap
 end
 
--- Charge usage to a node: what its free room covers becomes spend, the
--- rest becomes debt. Returns the debt incurred.
-local function charge(n, units)
-  local covered = math.min(units, available(n))
-  n.used = clamp(n.used + covered)
-  n.debt = clamp(n.debt + units - covered)
-  n.dirty = true
-  return units - covered
+local function in_use(n)
+  return clamp(n.used + n.held)
+end
+
+-- Book `units` of usage that no live hold covers any more to window `idx`
+-- of a node (the current one or the one before); returns the debt it adds.
+local function book(n, idx, units)
+  if idx == n.idx then
+    local before = excess(n)
+    n.used = clamp(n.used + units)
+    n.dirty = true
+    return excess(n) - before
+  elseif n.pidx and idx == n.pidx then
+    local before = math.max(0, n.pused - n.cap)
+    n.pused = clamp(n.pused + units)
+    n.dirty = true
+    return math.max(0, n.pused - n.cap) - before
+  end
+  -- Older windows are gone; the charge only shows in the client metrics.
+  return 0
+end
+
+-- Close a live hold at one level: drop its share of `held` and charge
+-- `units`, in the window it was taken in. Returns the debt it adds.
+local function settle_level(n, idx, amount, units)
+  if idx == n.idx then
+    local before = excess(n)
+    n.held = math.max(0, n.held - amount)
+    n.used = clamp(n.used + units)
+    n.dirty = true
+    return excess(n) - before
+  end
+  -- The hold stopped counting when its window rolled over.
+  return book(n, idx, units)
 end
 
 local function flush()
@@ -141,7 +183,10 @@ local function flush()
     if n.dirty and n.known then
       redis.call('HSET', K_NODES, name .. '|cap', fmt(n.cap), name .. '|win', n.win,
         name .. '|idx', fmt(n.idx), name .. '|used', fmt(n.used),
-        name .. '|held', fmt(n.held), name .. '|debt', fmt(n.debt))
+        name .. '|held', fmt(n.held))
+      if n.pidx then
+        redis.call('HSET', K_NODES, name .. '|pidx', fmt(n.pidx), name .. '|pused', fmt(n.pused))
+      end
       n.dirty = false
     end
   end

@@ -13,7 +13,7 @@ local chain = chain_from(7)
 
 local function first_short()
   for i, n in ipairs(chain) do
-    if amount > available(n) then return i end
+    if not fits(n, amount) then return i end
   end
   return 0
 end

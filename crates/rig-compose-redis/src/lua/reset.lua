@@ -1,4 +1,4 @@
--- reset: forget the spend and debt of one node (ARGV[4]) or of every node
+-- reset: forget the spend (and so the debt) of one node (ARGV[4]) or of every node
 -- of the tree (ARGV[4] empty). Live holds stay held. Reply: nodes reset.
 reclaim_expired(LAZY_RECLAIM)
 forget_old()
@@ -10,7 +10,6 @@ for _, field in ipairs(fields) do
   if name and (target == '' or name == target) then
     local n = node(name)
     n.used = 0
-    n.debt = 0
     n.dirty = true
     count = count + 1
   end

@@ -1,6 +1,6 @@
 -- snapshot: the state of each level of the chain, after reclaiming what
 -- has expired. ARGV[4..] the chain (leaf first).
--- Reply: {now, then capacity, used, held, debt for each level}
+-- Reply: {now, then capacity, used, held for each level}
 reclaim_expired(DEEP_RECLAIM)
 forget_old()
 local chain = chain_from(4)
@@ -10,6 +10,5 @@ for _, n in ipairs(chain) do
   reply[#reply + 1] = n.cap
   reply[#reply + 1] = n.used
   reply[#reply + 1] = n.held
-  reply[#reply + 1] = n.debt
 end
 return reply

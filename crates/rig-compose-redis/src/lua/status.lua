@@ -1,8 +1,8 @@
 -- status: every node of the tree plus the tree's counters, as strings.
 -- Reply: {now, live holds, leased holds, expired waiting, seq, reclaimed,
 --         reclaimed units, late settles, remembered closes, node count,
---         then name, capacity, window spec, window number, used, held, debt
---         for each node}
+--         then name, capacity, window spec, window number, used, held,
+--         previous window number ('' if none), its usage, for each node}
 reclaim_expired(DEEP_RECLAIM)
 forget_old()
 
@@ -32,7 +32,8 @@ for _, name in ipairs(names) do
   reply[#reply + 1] = fmt(n.idx)
   reply[#reply + 1] = fmt(n.used)
   reply[#reply + 1] = fmt(n.held)
-  reply[#reply + 1] = fmt(n.debt)
+  reply[#reply + 1] = n.pidx and fmt(n.pidx) or ''
+  reply[#reply + 1] = fmt(n.pused)
 end
 flush()
 return reply
