@@ -208,7 +208,10 @@ impl RedisBudgetBuilder {
                 return Err(ConfigError::DuplicateLevel(level.name.clone()));
             }
         }
-        if self.default_lease.is_some_and(|lease| lease.as_millis() == 0) {
+        if self
+            .default_lease
+            .is_some_and(|lease| lease.as_millis() == 0)
+        {
             return Err(ConfigError::ZeroDuration {
                 what: "the default lease",
             });
@@ -260,7 +263,10 @@ fn fail_open_seed() -> u64 {
 
 /// The reply of the reserve script.
 enum Admission {
-    Admitted { id: u64, deadline: u64 },
+    Admitted {
+        id: u64,
+        deadline: u64,
+    },
     Refused {
         /// Index into the leaf-first chain.
         level: usize,
@@ -787,7 +793,7 @@ impl HoldBackend for RedisBudget {
             .map_err(|failure| self.failed("renew", failure))?;
         let field = |i| reply_u64(&reply, i, "renew").map_err(|f| self.failed("renew", f));
         if field(0)? == 1 {
-            return Ok(field(1)?);
+            return field(1);
         }
         let why = match field(1)? {
             1 => "it is already closed",

@@ -148,9 +148,11 @@ impl RedisConnection {
     pub async fn load_scripts(&self) -> Result<(), BudgetError> {
         for script in scripts::all() {
             let mut manager = self.manager.clone();
-            let loaded =
-                tokio::time::timeout(self.op_timeout, script.prepare_invoke().load_async(&mut manager))
-                    .await;
+            let loaded = tokio::time::timeout(
+                self.op_timeout,
+                script.prepare_invoke().load_async(&mut manager),
+            )
+            .await;
             let failure = match loaded {
                 Ok(Ok(_)) => continue,
                 Ok(Err(err)) => OpFailure::Redis(err),
@@ -251,7 +253,9 @@ mod tests {
     #[tokio::test]
     async fn malformed_urls_are_rejected() {
         let err = RedisConnection::open("http://:pw@nowhere").unwrap_err();
-        assert!(matches!(err, ConfigError::Connection { ref target, .. } if !target.contains("pw")));
+        assert!(
+            matches!(err, ConfigError::Connection { ref target, .. } if !target.contains("pw"))
+        );
         let ok = RedisConnection::open("redis://127.0.0.1:1/").unwrap();
         assert_eq!(ok.target(), "127.0.0.1:1");
         assert_eq!(ok.op_timeout(), DEFAULT_OP_TIMEOUT);

@@ -182,10 +182,7 @@ impl BudgetGuard for RedisBudgetGuard {
                         }
                     }
                     // Returning units nobody reserved would over-admit.
-                    None => tracing::warn!(
-                        cost,
-                        "release without a matching reservation ignored"
-                    ),
+                    None => tracing::warn!(cost, "release without a matching reservation ignored"),
                 }
             }
         }

@@ -52,19 +52,21 @@ pub const KEY_PREFIX: &str = "rig-compose:budget";
 /// lives in a single Redis Cluster slot and every script stays atomic there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeKeys {
-    /// Hash: `<node>|cap`, `|win`, `|idx`, `|used`, `|held`, `|debt`.
+    /// Hash: per node, field `<node>` → `cap|window|window number|used|held|
+    /// previous window number|its usage`; per tree, `#seq` (last hold id /
+    /// event number), `#lease_floor` and `#closed_floor` (lower bounds that
+    /// let scripts skip the sorted sets).
     pub nodes: String,
-    /// Hash: live hold id → `amount|deadline|node|window|…`.
+    /// Hash: live hold id → `amount|deadline|node|window|…`; once closed,
+    /// the id's remembered outcome (`S|…` settled, `R|…` reclaimed).
     pub holds: String,
     /// Sorted set: live hold ids with a lease, scored by deadline (ms).
     pub leases: String,
-    /// Hash: closed hold id → remembered outcome.
+    /// Sorted set: closed hold ids, scored by when they are forgotten (ms).
     pub closed: String,
-    /// Sorted set: closed hold ids, scored by when they are forgotten.
-    pub forget: String,
-    /// Hash: `seq` (last hold id / event number), `reclaimed`,
-    /// `reclaimed_units`, `late_settles`.
-    pub meta: String,
+    /// Hash: operator counters `reclaimed`, `reclaimed_units`,
+    /// `late_settles`.
+    pub stats: String,
 }
 
 impl TreeKeys {
@@ -83,20 +85,18 @@ impl TreeKeys {
             holds: key("holds"),
             leases: key("leases"),
             closed: key("closed"),
-            forget: key("forget"),
-            meta: key("meta"),
+            stats: key("stats"),
         }
     }
 
-    /// All six keys, in the order the scripts expect them.
-    pub fn all(&self) -> [&str; 6] {
+    /// All five keys, in the order the scripts expect them.
+    pub fn all(&self) -> [&str; 5] {
         [
             &self.nodes,
             &self.holds,
             &self.leases,
             &self.closed,
-            &self.forget,
-            &self.meta,
+            &self.stats,
         ]
     }
 }
@@ -132,7 +132,7 @@ mod tests {
         let mut distinct = keys.all().to_vec();
         distinct.sort_unstable();
         distinct.dedup();
-        assert_eq!(distinct.len(), 6);
+        assert_eq!(distinct.len(), 5);
     }
 
     #[test]

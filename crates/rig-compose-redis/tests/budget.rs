@@ -70,7 +70,13 @@ async fn holds_settle_release_and_cancel_across_the_chain() {
     assert!(!settled.was_reclaimed);
     assert_eq!(state(&budget).await, vec![(100, 0, 0); 3]);
 
-    let released = budget.reserve(50.into()).await.unwrap().release().await.unwrap();
+    let released = budget
+        .reserve(50.into())
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
     assert_eq!((released.charged, released.refunded), (0, 50));
 
     let cancelled = budget
@@ -171,7 +177,13 @@ async fn usage_beyond_capacity_becomes_debt_that_blocks_new_holds() {
     );
     assert_eq!(state(&budget).await[0], (0, 0, 0));
     assert_eq!(state(&budget).await[2], (260, 0, 0));
-    budget.reserve(200.into()).await.unwrap().release().await.unwrap();
+    budget
+        .reserve(200.into())
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -240,13 +252,21 @@ async fn expired_leases_come_back_and_late_settles_charge_without_refund() {
     assert!(short.lease_deadline().unwrap() < long.lease_deadline().unwrap());
     // Other activity does not extend a lease.
     for _ in 0..3 {
-        budget.reserve(10.into()).await.unwrap().release().await.unwrap();
+        budget
+            .reserve(10.into())
+            .await
+            .unwrap()
+            .release()
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
 
     // The snapshot reclaims on its way: only the long hold is left.
     assert_eq!(state(&budget).await, vec![(0, 30, 0); 3]);
-    let status = rig_compose_redis::status(&conn, budget.tree()).await.unwrap();
+    let status = rig_compose_redis::status(&conn, budget.tree())
+        .await
+        .unwrap();
     assert_eq!((status.reclaimed_total, status.reclaimed_units), (1, 150));
     assert_eq!(status.live_holds, 1);
 
@@ -341,7 +361,13 @@ async fn windows_reset_on_the_server_clock() {
     }
     let boundary = (server_millis(&conn).await / period + 1) * period;
 
-    budget.reserve(60.into()).await.unwrap().settle(50).await.unwrap();
+    budget
+        .reserve(60.into())
+        .await
+        .unwrap()
+        .settle(50)
+        .await
+        .unwrap();
     let straddling = budget.reserve(40.into()).await.unwrap();
     let err = budget.reserve(11.into()).await.unwrap_err();
     let denial = err.denial().unwrap();
@@ -353,7 +379,13 @@ async fn windows_reset_on_the_server_clock() {
     );
     // A request larger than the window's capacity can never succeed.
     assert_eq!(
-        budget.reserve(101.into()).await.unwrap_err().denial().unwrap().retry_at_millis,
+        budget
+            .reserve(101.into())
+            .await
+            .unwrap_err()
+            .denial()
+            .unwrap()
+            .retry_at_millis,
         None
     );
 
@@ -371,7 +403,9 @@ async fn windows_reset_on_the_server_clock() {
     // The unbounded org counts everything.
     assert_eq!((now[1].consumed, now[1].held), (80, 100));
     // The previous window got the late charge on top of its 50.
-    let status = rig_compose_redis::status(&conn, budget.tree()).await.unwrap();
+    let status = rig_compose_redis::status(&conn, budget.tree())
+        .await
+        .unwrap();
     let minute = status.nodes.iter().find(|n| n.name == "minute").unwrap();
     assert_eq!(minute.previous_window_consumed, Some(80));
     assert_eq!(minute.consumed, 0);
@@ -386,7 +420,13 @@ async fn calendar_months_follow_the_server_clock() {
         .level("monthly", 1_000, Window::CalendarMonthUtc)
         .build(&conn)
         .unwrap();
-    budget.reserve(10.into()).await.unwrap().settle(10).await.unwrap();
+    budget
+        .reserve(10.into())
+        .await
+        .unwrap()
+        .settle(10)
+        .await
+        .unwrap();
     let now = server_millis(&conn).await;
     let snapshot = budget.snapshot().await.unwrap();
     assert_eq!(snapshot.consumed, 10);
@@ -396,13 +436,21 @@ async fn calendar_months_follow_the_server_clock() {
     );
     // The stored window number is the Rust one (months since 1970-01).
     let keys = TreeKeys::new(budget.tree());
-    let stored: u64 = redis::cmd("HGET")
+    let stored: String = redis::cmd("HGET")
         .arg(&keys.nodes)
-        .arg("monthly|idx")
+        .arg("monthly")
         .query_async(&mut conn.manager())
         .await
         .unwrap();
-    assert_eq!(stored, Window::CalendarMonthUtc.index_at(now));
+    // cap|window|window number|used|held|previous window|its usage
+    let fields: Vec<&str> = stored.split('|').collect();
+    assert_eq!(fields.len(), 7, "{stored}");
+    assert_eq!(fields[..2], ["1000", "m"]);
+    assert_eq!(
+        fields[2].parse::<u64>().unwrap(),
+        Window::CalendarMonthUtc.index_at(now)
+    );
+    assert_eq!(fields[3..5], ["10", "0"]);
 }
 
 #[tokio::test]
@@ -426,7 +474,12 @@ async fn audit_events_follow_the_server_order() {
     assert_eq!(events.len(), 3);
     match &events[0] {
         AuditEvent::Reserved {
-            hold, seq, in_use, amount, taken, ..
+            hold,
+            seq,
+            in_use,
+            amount,
+            taken,
+            ..
         } => {
             assert_eq!((*hold, *amount, *taken), (id, 30, false));
             assert_eq!(*seq, id.0);
@@ -633,7 +686,10 @@ async fn reap_and_status_work_on_the_whole_tree() {
     let json = serde_json::to_value(&status).unwrap();
     assert_eq!(json["nodes"][0]["window"]["kind"], "unbounded");
 
-    assert_eq!(rig_compose_redis::reset(&conn, &tree, None).await.unwrap(), 3);
+    assert_eq!(
+        rig_compose_redis::reset(&conn, &tree, None).await.unwrap(),
+        3
+    );
     assert!(
         rig_compose_redis::status(&conn, &tree)
             .await
@@ -644,4 +700,198 @@ async fn reap_and_status_work_on_the_whole_tree() {
     );
     assert!(rig_compose_redis::status(&conn, "bad{tree}").await.is_err());
     drop(holds);
+}
+
+#[tokio::test]
+async fn calendar_month_numbers_in_lua_match_the_rust_window() {
+    let server = RedisServer::start();
+    let conn = RedisConnection::open(&server.url()).unwrap();
+    // The prelude of every script, followed by a probe of its month math.
+    let probe = redis::Script::new(&format!(
+        "{}\nlocal out = {{}}\nfor i = 4, #ARGV do out[#out + 1] = month_number(tonumber(ARGV[i])) end\nreturn out",
+        include_str!("../src/lua/prelude.lua")
+    ));
+    const DAY: u64 = 86_400_000;
+    let mut stamps = vec![0, 1, DAY - 1, DAY, 31 * DAY - 1, 31 * DAY];
+    // Month boundaries (±1 ms) from 1970 to 2200, leap years included.
+    let mut start = 0;
+    while start < 7_258_118_400_000 {
+        let next = Window::CalendarMonthUtc.resets_at(start).unwrap();
+        stamps.extend([next - 1, next, next + 1, next + DAY / 2]);
+        start = next;
+    }
+    // Arbitrary instants as well.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..2_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        stamps.push(x % 7_258_118_400_000);
+    }
+    for chunk in stamps.chunks(1_000) {
+        let mut call = probe.prepare_invoke();
+        call.arg(0).arg(0).arg(0);
+        for stamp in chunk {
+            call.arg(*stamp);
+        }
+        let months: Vec<u64> = call.invoke_async(&mut conn.manager()).await.unwrap();
+        assert_eq!(months.len(), chunk.len());
+        for (stamp, month) in chunk.iter().zip(months) {
+            assert_eq!(
+                month,
+                Window::CalendarMonthUtc.index_at(*stamp),
+                "month of {stamp}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_tree_lives_in_one_cluster_slot() {
+    // A one-node cluster owning every slot: Redis Cluster checks that a
+    // script's keys share a slot and that it touches no other key.
+    let server = RedisServer::start_with_args(
+        support::Persistence::None,
+        &[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ],
+    );
+    let conn = RedisConnection::open(&server.url()).unwrap();
+    let mut redis = conn.manager();
+    let _: () = redis::cmd("CLUSTER")
+        .arg("ADDSLOTSRANGE")
+        .arg(0)
+        .arg(16_383)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("CLUSTER")
+            .arg("INFO")
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        if info.contains("cluster_state:ok") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "cluster never became ok: {info}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let tree = unique_tree("cluster");
+    let keys = TreeKeys::new(&tree);
+    let mut slots = Vec::new();
+    for key in keys.all() {
+        let slot: u64 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(key)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        slots.push(slot);
+    }
+    slots.dedup();
+    assert_eq!(slots.len(), 1, "keys spread over slots {slots:?}");
+
+    // Every operation runs in cluster mode.
+    let budget = chain(&conn, &tree);
+    let hold = budget
+        .reserve(ReserveRequest::new(50).with_lease(Duration::from_millis(100)))
+        .await
+        .unwrap();
+    budget
+        .reserve(20.into())
+        .await
+        .unwrap()
+        .settle(15)
+        .await
+        .unwrap();
+    let mut renewed = budget.reserve(10.into()).await.unwrap();
+    renewed.renew(60_000).await.unwrap();
+    renewed.cancel(CancelPolicy::Charge(4)).await.unwrap();
+    budget.charge(1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(budget.reap().await.unwrap(), 1);
+    assert_eq!(state(&budget).await, vec![(20, 0, 0); 3]);
+    let status = rig_compose_redis::status(&conn, &tree).await.unwrap();
+    assert_eq!(status.reclaimed_total, 1);
+    assert_eq!(
+        rig_compose_redis::reset(&conn, &tree, None).await.unwrap(),
+        3
+    );
+    drop(hold);
+}
+
+#[tokio::test]
+async fn a_shorter_lease_taken_later_is_still_reclaimed_on_time() {
+    let server = RedisServer::start();
+    let conn = RedisConnection::open(&server.url()).unwrap();
+    let budget = chain(&conn, &unique_tree("floor"));
+    // The long lease sets the tree's lease floor far ahead; the short one
+    // taken afterwards must lower it, or no script would look for it.
+    let long = budget
+        .reserve(ReserveRequest::new(30).with_lease(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    budget
+        .reserve(10.into())
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
+    let short = budget
+        .reserve(ReserveRequest::new(100).with_lease(Duration::from_millis(150)))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    // A reserve that only fits once the short hold is gone.
+    let big = budget.reserve(170.into()).await.unwrap();
+    assert_eq!(state(&budget).await, vec![(0, 200, 0); 3]);
+    let late = short.settle(5).await.unwrap();
+    assert!(late.was_reclaimed);
+    big.release().await.unwrap();
+    long.release().await.unwrap();
+}
+
+#[tokio::test]
+async fn closed_ids_are_forgotten_after_the_memory_period() {
+    let server = RedisServer::start();
+    let conn = RedisConnection::open(&server.url()).unwrap();
+    let tree = unique_tree("forget");
+    let budget = RedisBudget::builder(&tree)
+        .level("run", 1_000, Window::Unbounded)
+        .remember_closed_for(Duration::from_millis(200))
+        .build(&conn)
+        .unwrap();
+    let hold = budget.reserve(100.into()).await.unwrap();
+    let ticket = hold.ticket().clone();
+    hold.settle(40).await.unwrap();
+    // Within the memory period a retry is recognised.
+    let retry = budget.close(&ticket, HoldClose::Settle(40)).await.unwrap();
+    assert_eq!((retry.charged, retry.was_reclaimed), (40, false));
+    assert_eq!(budget.metrics().repeated_closes, 1);
+    let status = rig_compose_redis::status(&conn, &tree).await.unwrap();
+    assert_eq!((status.remembered_closes, status.live_holds), (1, 0));
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The next close prunes the memory on its way.
+    budget
+        .reserve(1.into())
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
+    let status = rig_compose_redis::status(&conn, &tree).await.unwrap();
+    assert_eq!(status.remembered_closes, 1, "only the newest close");
+    // Past the memory period the id is unknown: a retry now charges again,
+    // as plain usage, which is why the period must outlast client retries.
+    let too_late = budget.close(&ticket, HoldClose::Settle(40)).await.unwrap();
+    assert!(too_late.was_reclaimed);
+    assert_eq!(budget.snapshot().await.unwrap().consumed, 80);
 }

@@ -42,7 +42,8 @@ const AGENT_CAP: u64 = 1_500_000;
 /// The heavy tests share two cores: run them one at a time.
 fn exclusive() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn fleet_duration() -> Duration {
@@ -145,16 +146,27 @@ fn fleet_worker() {
     });
 }
 
-fn build_budget(conn: &RedisConnection, spec: &WorkerSpec, log: Arc<Mutex<Vec<String>>>) -> RedisBudget {
+fn build_budget(
+    conn: &RedisConnection,
+    spec: &WorkerSpec,
+    log: Arc<Mutex<Vec<String>>>,
+) -> RedisBudget {
     let mut builder = RedisBudget::builder(&spec.tree)
         .op_timeout(Duration::from_secs(10))
         .audit(move |event| {
             let line = match event {
                 AuditEvent::Reserved {
-                    seq, amount, in_use, ..
+                    seq,
+                    amount,
+                    in_use,
+                    ..
                 } => format!(
                     "R {seq} {amount} {}",
-                    in_use.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")
+                    in_use
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
                 AuditEvent::Closed {
                     hold,
@@ -221,7 +233,7 @@ async fn exact_worker(spec: &WorkerSpec) {
                     70..=84 => hold.cancel(CancelPolicy::Charge(actual)).await.map(|_| ()),
                     _ => {
                         // Dropped: closed on the runtime per its drop policy.
-                        let policy = if actual % 2 == 0 {
+                        let policy = if actual.is_multiple_of(2) {
                             CancelPolicy::ReleaseAll
                         } else {
                             CancelPolicy::Charge(actual)
@@ -391,7 +403,13 @@ impl Fleet {
                 out: out.clone(),
             };
             let child = Command::new(&exe)
-                .args(["fleet_worker", "--exact", "--ignored", "--test-threads=1", "--quiet"])
+                .args([
+                    "fleet_worker",
+                    "--exact",
+                    "--ignored",
+                    "--test-threads=1",
+                    "--quiet",
+                ])
                 .env(WORKER_ENV, spec.encode())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -416,7 +434,10 @@ impl Fleet {
                     assert!(status.success(), "a worker failed: {status}");
                     break;
                 }
-                assert!(started.elapsed() < limit, "workers did not finish in {limit:?}");
+                assert!(
+                    started.elapsed() < limit,
+                    "workers did not finish in {limit:?}"
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -442,7 +463,10 @@ impl Drop for Fleet {
 }
 
 fn numbers(line: &str) -> Vec<u64> {
-    line.split(' ').skip(1).map(|n| n.parse().unwrap()).collect()
+    line.split(' ')
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect()
 }
 
 #[derive(Debug)]
@@ -466,7 +490,13 @@ fn fleet_of_processes_never_overshoots_and_accounts_exactly() {
     let server = RedisServer::start();
     let tree = unique_tree("fleet");
     let duration = fleet_duration();
-    let mut fleet = Fleet::spawn("exact", &server, &tree, WORKERS, duration.as_millis() as u64);
+    let mut fleet = Fleet::spawn(
+        "exact",
+        &server,
+        &tree,
+        WORKERS,
+        duration.as_millis() as u64,
+    );
     fleet.wait(duration + Duration::from_secs(90));
 
     // Gather every event, keyed by the tree-wide sequence number.
@@ -478,7 +508,9 @@ fn fleet_of_processes_never_overshoots_and_accounts_exactly() {
         for line in lines.iter().filter(|l| l.starts_with("X ")) {
             let mut parts = line.split(' ').skip(1);
             let count: u64 = parts.next().unwrap().parse().unwrap();
-            *refused_by.entry(parts.next().unwrap().to_owned()).or_default() += count;
+            *refused_by
+                .entry(parts.next().unwrap().to_owned())
+                .or_default() += count;
         }
         let summary = lines.last().expect("worker wrote nothing");
         assert!(summary.starts_with("S "), "missing summary: {summary}");
@@ -506,14 +538,18 @@ fn fleet_of_processes_never_overshoots_and_accounts_exactly() {
         }
     }
     assert_eq!(errors, 0, "workers saw backend errors");
-    assert!(admitted > 1_000, "too little work to mean anything: {admitted}");
-    assert!(denied > 100, "the budget was never contended: {denied} denials");
+    assert!(
+        admitted > 1_000,
+        "too little work to mean anything: {admitted}"
+    );
+    assert!(
+        denied > 100,
+        "the budget was never contended: {denied} denials"
+    );
 
     // Replay in Redis' order: at every admission, each level's spend + holds
     // must stay within its capacity, and match what the script reported.
-    let caps: HashMap<String, u64> = (0..4)
-        .flat_map(chain_of)
-        .collect();
+    let caps: HashMap<String, u64> = (0..4).flat_map(chain_of).collect();
     let mut in_use: HashMap<String, u64> = HashMap::new();
     let mut charged: HashMap<String, u64> = HashMap::new();
     let mut peak: HashMap<String, u64> = HashMap::new();
@@ -608,7 +644,10 @@ fn naive_get_then_incrby_budget_overshoots() {
         }
     }
     eprintln!("naive: {overshoots} admissions over capacity, worst at {worst:.3}× capacity");
-    assert!(overshoots > 0, "the naive budget never overshot: the check cannot fail");
+    assert!(
+        overshoots > 0,
+        "the naive budget never overshot: the check cannot fail"
+    );
 }
 
 #[test]
@@ -621,14 +660,22 @@ fn a_killed_workers_holds_come_back_within_one_lease() {
     let ready_by = Instant::now() + Duration::from_secs(30);
     let (settled, kept) = loop {
         if let Some(line) = fleet.lines(0).iter().find(|l| l.starts_with("READY")) {
-            let n: Vec<u64> = line.split(' ').skip(1).map(|n| n.parse().unwrap()).collect();
+            let n: Vec<u64> = line
+                .split(' ')
+                .skip(1)
+                .map(|n| n.parse().unwrap())
+                .collect();
             break (n[0], n[1]);
         }
         assert!(Instant::now() < ready_by, "crash worker never got ready");
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(kept, 15);
-    let reserves = fleet.lines(0).iter().filter(|l| l.starts_with("R ")).count();
+    let reserves = fleet
+        .lines(0)
+        .iter()
+        .filter(|l| l.starts_with("R "))
+        .count();
     assert_eq!(reserves, 20);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -675,6 +722,8 @@ fn a_killed_workers_holds_come_back_within_one_lease() {
         let status = rig_compose_redis::status(&conn, &tree).await.unwrap();
         assert_eq!(status.reclaimed_total, kept);
         assert_eq!(status.live_holds, 0);
-        eprintln!("crash: capacity back {recovered_after:?} after SIGKILL (lease {CRASH_LEASE_MS} ms)");
+        eprintln!(
+            "crash: capacity back {recovered_after:?} after SIGKILL (lease {CRASH_LEASE_MS} ms)"
+        );
     });
 }

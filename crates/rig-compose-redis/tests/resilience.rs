@@ -91,7 +91,10 @@ async fn settle_retried_after_a_timeout_is_charged_once() {
         .await
         .unwrap();
     let timed_out = hold.settle(70).await.unwrap_err();
-    assert!(timed_out.to_string().contains("no answer within 100 ms"), "{timed_out}");
+    assert!(
+        timed_out.to_string().contains("no answer within 100 ms"),
+        "{timed_out}"
+    );
     assert_eq!(budget.metrics().timeouts, 1);
 
     // The client cannot know whether the settle happened; it retries 3×.
@@ -113,7 +116,10 @@ async fn settle_retried_after_a_timeout_is_charged_once() {
     // Whichever attempt applied it, the hold was charged exactly once.
     let metrics = budget.metrics();
     assert_eq!(metrics.closed() + metrics.repeated_closes, 3);
-    assert_eq!(metrics.repeated_closes, 3, "the paused settle applied first");
+    assert_eq!(
+        metrics.repeated_closes, 3,
+        "the paused settle applied first"
+    );
 }
 
 #[tokio::test]
@@ -128,7 +134,13 @@ async fn redis_stopped_mid_run_fail_closed_denies_and_fail_open_admits() {
     let open_guard = RedisBudgetGuard::new(open.clone());
 
     // Work before the outage.
-    closed.reserve(100.into()).await.unwrap().settle(60).await.unwrap();
+    closed
+        .reserve(100.into())
+        .await
+        .unwrap()
+        .settle(60)
+        .await
+        .unwrap();
     let straddling = open.reserve(50.into()).await.unwrap();
 
     server.kill();
@@ -140,7 +152,10 @@ async fn redis_stopped_mid_run_fail_closed_denies_and_fail_open_admits() {
         panic!("expected a backend failure, got {err}");
     };
     let message = backend.to_string();
-    assert!(message.starts_with("budget backend error: redis budget"), "{message}");
+    assert!(
+        message.starts_with("budget backend error: redis budget"),
+        "{message}"
+    );
     assert!(message.contains("reserve failed"), "{message}");
     assert!(message.contains("failing closed"), "{message}");
     assert!(
@@ -162,9 +177,18 @@ async fn redis_stopped_mid_run_fail_closed_denies_and_fail_open_admits() {
     let metrics = open.metrics();
     assert_eq!(metrics.fail_open_admissions, 2);
     assert!(metrics.backend_errors >= 2);
-    assert_eq!(metrics.reservations, 1, "only the hold taken before the outage");
+    assert_eq!(
+        metrics.reservations, 1,
+        "only the hold taken before the outage"
+    );
     // A fail-open hold released without usage needs no round trip.
-    let released = open.reserve(7.into()).await.unwrap().release().await.unwrap();
+    let released = open
+        .reserve(7.into())
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
     assert_eq!(released.refunded, 7);
     // The fail-open guard's release gives nothing back to Redis.
     open_guard.release(5).await;
@@ -181,7 +205,10 @@ async fn redis_stopped_mid_run_fail_closed_denies_and_fail_open_admits() {
     let late = open.close(&ticket, HoldClose::Settle(20)).await.unwrap();
     assert_eq!(late.charged, 20);
     assert!(!late.was_reclaimed);
-    assert_eq!(open.close(&ticket, HoldClose::Settle(20)).await.unwrap(), late);
+    assert_eq!(
+        open.close(&ticket, HoldClose::Settle(20)).await.unwrap(),
+        late
+    );
     // A hold Redis lost with its data is charged as plain usage.
     let lost = straddling.settle(40).await.unwrap();
     assert!(lost.was_reclaimed);
@@ -229,7 +256,10 @@ async fn assert_survives_restart(persistence: Persistence, crash: bool) {
         assert_eq!(level.held, 30, "{} lost its live holds", level.name);
     }
     // Remembered closes survived too: a retry charges nothing more.
-    assert_eq!(budget.close(&retry, HoldClose::Settle(9)).await.unwrap(), first);
+    assert_eq!(
+        budget.close(&retry, HoldClose::Settle(9)).await.unwrap(),
+        first
+    );
     assert_eq!(budget.snapshot().await.unwrap().consumed, settled);
     for hold in open {
         hold.release().await.unwrap();

@@ -5,9 +5,9 @@
 local op = ARGV[4]
 local units = tonumber(ARGV[5])
 
+local chain = chain_from(6)
 reclaim_expired(LAZY_RECLAIM)
 forget_old()
-local chain = chain_from(6)
 
 local debt = 0
 for _, n in ipairs(chain) do

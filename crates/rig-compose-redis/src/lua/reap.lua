@@ -3,4 +3,4 @@
 local reclaimed = reclaim_expired(tonumber(ARGV[4]))
 forget_old()
 flush()
-return { reclaimed, redis.call('ZCOUNT', K_LEASES, '-inf', fmt(NOW)), NOW }
+return { reclaimed, redis.call('ZCOUNT', K_LEASES, '-inf', NOW_TEXT), NOW }

@@ -8,11 +8,10 @@ reclaim_expired(LAZY_RECLAIM)
 forget_old()
 
 local record = redis.call('HGET', K_HOLDS, id)
-if not record then
-  local previous = redis.call('HGET', K_CLOSED, id)
+if not record or not is_live(record) then
   flush()
-  if not previous then return { 0, 0, NOW } end
-  if string.sub(previous, 1, 1) == 'R' then return { 0, 2, NOW } end
+  if not record then return { 0, 0, NOW } end
+  if string.sub(record, 1, 1) == 'R' then return { 0, 2, NOW } end
   return { 0, 1, NOW }
 end
 local hold = decode_hold(record)
@@ -23,6 +22,6 @@ if hold.deadline > 0 and hold.deadline <= NOW then
 end
 hold.deadline = NOW + lease
 redis.call('HSET', K_HOLDS, id, encode_hold(hold))
-redis.call('ZADD', K_LEASES, fmt(hold.deadline), id)
+add_lease(id, hold.deadline)
 flush()
 return { 1, hold.deadline, NOW }

@@ -7,9 +7,10 @@ local amount = tonumber(ARGV[4])
 local lease = tonumber(ARGV[5])
 local mode = ARGV[6]
 
-reclaim_expired(LAZY_RECLAIM)
-forget_old()
+-- One HMGET reads the whole chain and the tree fields. A reserve leaves
+-- remembered outcomes alone: every close prunes more than it adds.
 local chain = chain_from(7)
+reclaim_expired(LAZY_RECLAIM)
 
 local function first_short()
   for i, n in ipairs(chain) do
@@ -30,7 +31,6 @@ if short > 0 then
 end
 
 local seq = next_seq()
-local id = fmt(seq)
 local deadline = 0
 local hold = { amount = amount, deadline = 0, levels = {} }
 for i, n in ipairs(chain) do
@@ -43,10 +43,11 @@ for i, n in ipairs(chain) do
   hold.levels[i] = { name = n.name, idx = n.idx }
 end
 if mode ~= 't' then
+  local id = fmt(seq)
   if lease > 0 then
     deadline = NOW + lease
     hold.deadline = deadline
-    redis.call('ZADD', K_LEASES, fmt(deadline), id)
+    add_lease(id, deadline)
   end
   redis.call('HSET', K_HOLDS, id, encode_hold(hold))
 end

@@ -6,7 +6,7 @@ local target = ARGV[4]
 local count = 0
 local fields = redis.call('HKEYS', K_NODES)
 for _, field in ipairs(fields) do
-  local name = string.match(field, '^(.*)|cap$')
+  local name = string.match(field, '^([^#].*)$')
   if name and (target == '' or name == target) then
     local n = node(name)
     n.used = 0

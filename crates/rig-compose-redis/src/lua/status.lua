@@ -9,19 +9,22 @@ forget_old()
 local names = {}
 local fields = redis.call('HKEYS', K_NODES)
 for _, field in ipairs(fields) do
-  local name = string.match(field, '^(.*)|cap$')
+  local name = string.match(field, '^([^#].*)$')
   if name then names[#names + 1] = name end
 end
 table.sort(names)
 
-local meta = redis.call('HMGET', K_META, 'seq', 'reclaimed', 'reclaimed_units', 'late_settles')
+local stats = redis.call('HMGET', K_STATS, 'reclaimed', 'reclaimed_units', 'late_settles')
+local remembered = redis.call('ZCARD', K_CLOSED)
+load_tree()
 local reply = {
-  fmt(NOW),
-  fmt(redis.call('HLEN', K_HOLDS)),
+  NOW_TEXT,
+  -- The holds hash keeps live holds and remembered outcomes.
+  fmt(redis.call('HLEN', K_HOLDS) - remembered),
   fmt(redis.call('ZCARD', K_LEASES)),
-  fmt(redis.call('ZCOUNT', K_LEASES, '-inf', fmt(NOW))),
-  meta[1] or '0', meta[2] or '0', meta[3] or '0', meta[4] or '0',
-  fmt(redis.call('HLEN', K_CLOSED)),
+  fmt(redis.call('ZCOUNT', K_LEASES, '-inf', NOW_TEXT)),
+  fmt(TREE.seq), stats[1] or '0', stats[2] or '0', stats[3] or '0',
+  fmt(remembered),
   fmt(#names),
 }
 for _, name in ipairs(names) do

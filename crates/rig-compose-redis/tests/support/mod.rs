@@ -24,6 +24,7 @@ pub(crate) struct RedisServer {
     port: u16,
     dir: PathBuf,
     persistence: Persistence,
+    extra_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -52,10 +53,16 @@ impl RedisServer {
 
     /// Start a server with the given persistence.
     pub(crate) fn start_with(persistence: Persistence) -> Self {
+        Self::start_with_args(persistence, &[])
+    }
+
+    /// Start a server with extra `redis-server` arguments.
+    pub(crate) fn start_with_args(persistence: Persistence, extra_args: &[&str]) -> Self {
         let mut server = Self {
             port: free_port(),
             dir: fresh_dir(),
             persistence,
+            extra_args: extra_args.iter().map(|s| (*s).to_owned()).collect(),
             child: None,
         };
         // Another test may grab the port between our probe and the bind.
@@ -63,7 +70,10 @@ impl RedisServer {
             match server.try_launch() {
                 Ok(()) => return server,
                 Err(why) => {
-                    eprintln!("redis-server on port {} failed ({why}); retrying", server.port);
+                    eprintln!(
+                        "redis-server on port {} failed ({why}); retrying",
+                        server.port
+                    );
                     server.port = free_port();
                 }
             }
@@ -120,6 +130,7 @@ impl RedisServer {
                     .arg("always");
             }
         }
+        command.args(&self.extra_args);
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -148,7 +159,10 @@ impl RedisServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.kill();
-        Err(format!("redis-server on port {} never answered PING", self.port))
+        Err(format!(
+            "redis-server on port {} never answered PING",
+            self.port
+        ))
     }
 
     /// Whether the server answers PING right now.
