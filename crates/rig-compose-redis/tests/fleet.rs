@@ -128,8 +128,10 @@ impl WorkerSpec {
 #[test]
 #[ignore = "entry point of the worker processes the fleet tests start"]
 fn fleet_worker() {
+    // Run directly (e.g. with `--include-ignored`) there is nothing to do:
+    // the fleet tests start it with their instructions.
     let Ok(spec) = std::env::var(WORKER_ENV) else {
-        panic!("run only as a child of the fleet tests");
+        return;
     };
     let spec = WorkerSpec::decode(&spec);
     let runtime = tokio::runtime::Builder::new_current_thread()
