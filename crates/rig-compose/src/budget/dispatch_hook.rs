@@ -2,7 +2,10 @@
 //! tool call.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Waker};
 
 use async_trait::async_trait;
 
@@ -44,10 +47,17 @@ use crate::registry::KernelError;
 /// outstanding (visible through
 /// [`outstanding_reservations`](Self::outstanding_reservations)).
 ///
-/// A dispatch future dropped mid-call never notifies its hooks; its units stay
-/// reserved, as with any budget. (An address can only be reused once the
-/// invocation it belonged to is gone, so a later call that happens to land on
-/// the same address and is refused merely reclaims such an abandoned entry.)
+/// # Cancelled dispatch
+///
+/// When a dispatch future is dropped mid-call, the dispatcher calls
+/// [`on_invocation_cancelled`](ToolDispatchHook::on_invocation_cancelled),
+/// which removes the call from the ledger and releases its units at once by
+/// polling the guard's `release` future a single time (in-memory guards such
+/// as [`AtomicBudget`](super::AtomicBudget) complete on the first poll). A
+/// guard whose release is still pending after that poll has the units
+/// recorded as owed instead; they are released at the start of this hook's
+/// next async callback (see
+/// [`deferred_release_units`](Self::deferred_release_units)).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -90,6 +100,8 @@ pub struct DispatchBudgetHook<G: BudgetGuard> {
     /// Invocation address -> number of reservations held for it (more than
     /// one only if the same hook is registered twice in one dispatch).
     held: Mutex<HashMap<usize, usize>>,
+    /// Units of cancelled calls whose release did not complete synchronously.
+    owed: AtomicU64,
 }
 
 impl<G: BudgetGuard> DispatchBudgetHook<G> {
@@ -100,6 +112,7 @@ impl<G: BudgetGuard> DispatchBudgetHook<G> {
             cost_per_invocation,
             guard,
             held: Mutex::new(HashMap::new()),
+            owed: AtomicU64::new(0),
         }
     }
 
@@ -119,6 +132,38 @@ impl<G: BudgetGuard> DispatchBudgetHook<G> {
         self.ledger().values().sum()
     }
 
+    /// Units of cancelled calls still waiting to be released because the
+    /// guard's `release` did not finish on its first poll.
+    pub fn deferred_release_units(&self) -> u64 {
+        self.owed.load(Ordering::Acquire)
+    }
+
+    /// Release whatever cancelled calls still owe the guard.
+    async fn pay_owed(&self) {
+        let owed = self.owed.swap(0, Ordering::AcqRel);
+        if owed > 0 {
+            self.guard.release(owed).await;
+        }
+    }
+
+    /// Removes one reservation of `invocation` from the ledger; `true` if
+    /// there was one.
+    fn take_entry(&self, invocation: &ToolInvocation) -> bool {
+        let key = identity(invocation);
+        let mut ledger = self.ledger();
+        match ledger.get_mut(&key) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                true
+            }
+            Some(_) => {
+                ledger.remove(&key);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn ledger(&self) -> MutexGuard<'_, HashMap<usize, usize>> {
         // The map is consistent after every statement that touches it, so a
         // panic elsewhere while it was locked leaves nothing to repair.
@@ -127,21 +172,8 @@ impl<G: BudgetGuard> DispatchBudgetHook<G> {
 
     /// Releases the units held for `invocation`, if any; `true` if it did.
     async fn settle(&self, invocation: &ToolInvocation) -> bool {
-        let key = identity(invocation);
-        let was_held = {
-            let mut ledger = self.ledger();
-            match ledger.get_mut(&key) {
-                Some(count) if *count > 1 => {
-                    *count -= 1;
-                    true
-                }
-                Some(_) => {
-                    ledger.remove(&key);
-                    true
-                }
-                None => false,
-            }
-        };
+        self.pay_owed().await;
+        let was_held = self.take_entry(invocation);
         if was_held {
             self.guard.release(self.cost_per_invocation).await;
         }
@@ -161,6 +193,7 @@ impl<G: BudgetGuard> ToolDispatchHook for DispatchBudgetHook<G> {
         &self,
         invocation: &ToolInvocation,
     ) -> Result<ToolDispatchAction, KernelError> {
+        self.pay_owed().await;
         let admitted = self
             .guard
             .try_reserve(self.cost_per_invocation)
@@ -206,12 +239,28 @@ impl<G: BudgetGuard> ToolDispatchHook for DispatchBudgetHook<G> {
         self.settle(invocation).await;
         Ok(())
     }
+
+    fn on_invocation_cancelled(&self, invocation: &ToolInvocation) {
+        if !self.take_entry(invocation) {
+            return;
+        }
+        // Called from `Drop`: no executor to await on, so poll once. A
+        // release still pending is abandoned and its units are owed instead.
+        let mut release = std::pin::pin!(self.guard.release(self.cost_per_invocation));
+        let mut cx = Context::from_waker(Waker::noop());
+        if release.as_mut().poll(&mut cx).is_pending() {
+            self.owed
+                .fetch_add(self.cost_per_invocation, Ordering::AcqRel);
+        }
+    }
 }
 
 #[cfg(test)]
 #[cfg(not(loom))]
 mod tests {
     use serde_json::{Value, json};
+
+    use std::task::Poll;
 
     use super::super::{AtomicBudget, BudgetError};
     use super::*;
@@ -339,6 +388,63 @@ mod tests {
             "budget failed: budget backend error: store offline"
         );
         assert_eq!(hook.outstanding_reservations(), 0);
+    }
+
+    #[tokio::test]
+    async fn cancelled_call_releases_synchronously() {
+        let (budget, hook) = hook(4, 3);
+        let call = result_for("t");
+        hook.before_invocation(&call.invocation).await.unwrap();
+        assert_eq!(budget.available(), 1);
+        hook.on_invocation_cancelled(&call.invocation);
+        assert_eq!(budget.available(), 4);
+        assert_eq!(hook.outstanding_reservations(), 0);
+        // A second notification for the same call is ignored.
+        hook.on_invocation_cancelled(&call.invocation);
+        assert_eq!(budget.available(), 4);
+        assert_eq!(hook.deferred_release_units(), 0);
+    }
+
+    /// Its release needs two polls, like a remote store would.
+    #[derive(Default)]
+    struct SlowRelease {
+        released: std::sync::atomic::AtomicU64,
+    }
+
+    #[async_trait]
+    impl BudgetGuard for SlowRelease {
+        async fn try_reserve(&self, _cost: u64) -> Result<bool, BudgetError> {
+            Ok(true)
+        }
+        async fn release(&self, cost: u64) {
+            let mut yielded = false;
+            std::future::poll_fn(|cx| {
+                if yielded {
+                    Poll::Ready(())
+                } else {
+                    yielded = true;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+            })
+            .await;
+            self.released.fetch_add(cost, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn pending_release_on_cancel_is_paid_on_next_call() {
+        let guard = Arc::new(SlowRelease::default());
+        let hook = DispatchBudgetHook::new(Arc::clone(&guard), 5);
+        let call = result_for("t");
+        hook.before_invocation(&call.invocation).await.unwrap();
+        hook.on_invocation_cancelled(&call.invocation);
+        assert_eq!(hook.deferred_release_units(), 5);
+        assert_eq!(guard.released.load(Ordering::SeqCst), 0);
+        let next = result_for("t");
+        hook.before_invocation(&next.invocation).await.unwrap();
+        assert_eq!(hook.deferred_release_units(), 0);
+        assert_eq!(guard.released.load(Ordering::SeqCst), 5);
     }
 
     #[test]

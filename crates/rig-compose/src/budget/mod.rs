@@ -56,6 +56,7 @@ mod guard;
 mod hold;
 mod ledger;
 mod limit_config;
+mod model_call;
 mod money;
 mod price_table;
 mod rate;
@@ -64,6 +65,7 @@ mod snapshot;
 mod spend;
 mod sync;
 mod tokens;
+mod tool_limits;
 mod window;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -76,6 +78,7 @@ pub use ledger::{
     LAZY_REAP_LIMIT, Limit, ThresholdEvent, ThresholdObserver, WindowTotals,
 };
 pub use limit_config::{LimitConfigError, LimitParameter};
+pub use model_call::{ModelCallError, ModelCallGuard, ModelCallOutput, guard_model_call};
 pub use money::{MicroUsd, ParseMoneyError};
 pub use price_table::{
     LongContextTier, MAX_LONG_CONTEXT_TIERS, ModelPrice, ModelPricing, PRICE_CURRENCY, PRICE_UNIT,
@@ -85,4 +88,5 @@ pub use rate::{DEFAULT_ROLLING_BUCKETS, Gcra, MAX_ROLLING_BUCKETS, RateLimitErro
 pub use snapshot::{BudgetSnapshot, BudgetUnit, render_budget_line};
 pub use spend::{Denial, LimitKind, ReserveError, ReserveRequest, SpendBudget};
 pub use tokens::{AtomicTokenBudget, TokenBudget, TokenRefund, TokenReservation};
+pub use tool_limits::{DenialMode, ToolBudgetHook, ToolCostTable, ToolLimitHit};
 pub use window::Window;

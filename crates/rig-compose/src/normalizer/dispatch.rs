@@ -6,6 +6,11 @@
 //! [`ToolInvocation::dispatch`] concurrently themselves). The exact hook
 //! protocol is documented on [`dispatch_tool_invocations_with_hooks`].
 
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use serde_json::Value;
 
 use super::{
@@ -81,6 +86,27 @@ pub async fn dispatch_tool_invocations(
 /// An error from `on_invocation_error` or `after_invocation_with_outcome`
 /// stops dispatch at once and is returned as is. Results of earlier calls are
 /// discarded on any error; their tools have already run.
+///
+/// # Cancellation and panics
+///
+/// * **Dropped future.** Once a hook's `before_invocation` has returned, the
+///   call is tracked by a drop guard until every after or error callback of
+///   that call has finished. If the dispatch future is dropped in between
+///   (a timeout, a `select!`, an aborted task) while a tool or a hook is
+///   still pending, the guard calls
+///   [`on_invocation_cancelled`](ToolDispatchHook::on_invocation_cancelled)
+///   synchronously on every hook whose `before_invocation` returned for that
+///   call, so reservations are returned without an executor. The same
+///   happens when an after or error callback fails and stops dispatch: the
+///   hooks that were not told how the call ended get
+///   `on_invocation_cancelled` instead (hooks already told ignore it).
+/// * **Panicking tool.** A panic while polling the tool's future is caught
+///   and turned into [`KernelError::ToolFailed`] (`tool `x` panicked: …`),
+///   so the error callbacks run as for any failing tool. The panic message
+///   still goes to the panic hook (stderr by default). Builds with
+///   `panic = "abort"` cannot catch it. Panics inside hooks are not caught;
+///   they unwind through the dispatch future, which triggers the drop
+///   guard above.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -252,7 +278,16 @@ pub(crate) async fn run(
             invocation: invocation.clone(),
             output: Value::Null,
         };
-        let outcome = settle(tools, hooks, &mut result, recorder).await?;
+        // Disjoint borrows: the guard keeps the invocation, `settle` fills
+        // the output, and the after-hooks then read the whole result.
+        let call = &result.invocation;
+        let output = &mut result.output;
+        let mut guard = CancelGuard {
+            hooks,
+            call,
+            observed: 0,
+        };
+        let outcome = settle(tools, &mut guard, output, recorder).await?;
         for (hook_index, hook) in hooks.iter().enumerate() {
             hook.after_invocation_with_outcome(&result, &outcome)
                 .await?;
@@ -261,6 +296,8 @@ pub(crate) async fn run(
                 hook_index,
             });
         }
+        guard.disarm();
+        drop(guard);
         recorder.outcome(|| match outcome {
             ToolInvocationOutcome::Completed => TracedOutcome::Completed,
             ToolInvocationOutcome::Skipped { reason } => TracedOutcome::Skipped { reason },
@@ -274,15 +311,17 @@ pub(crate) async fn run(
 /// in `result`. On a stop, notifies the affected hooks and returns the error.
 async fn settle(
     tools: &ToolRegistry,
-    hooks: &[&dyn ToolDispatchHook],
-    result: &mut ToolInvocationResult,
+    guard: &mut CancelGuard<'_>,
+    output_slot: &mut Value,
     recorder: Recorder<'_>,
 ) -> Result<ToolInvocationOutcome, KernelError> {
-    let call = &result.invocation;
+    let hooks = guard.hooks;
+    let call = guard.call;
     let mut decision = ToolDispatchAction::Continue;
     for (hook_index, hook) in hooks.iter().enumerate() {
         match hook.before_invocation(call).await {
             Ok(action) => {
+                guard.observed = hook_index + 1;
                 recorder.record(|invocation_index| DispatchTraceEvent::HookBefore {
                     invocation_index,
                     hook_index,
@@ -302,6 +341,7 @@ async fn settle(
                 // Every earlier hook continued, so each may hold a reservation.
                 let observed = hooks.get(..hook_index).unwrap_or_default();
                 notify_error(observed, call, &error, recorder).await?;
+                guard.disarm();
                 recorder.outcome(|| TracedOutcome::Failed {
                     message: error.to_string(),
                 });
@@ -310,13 +350,14 @@ async fn settle(
         }
     }
     match decision {
-        ToolDispatchAction::Continue => match call.dispatch(tools).await {
+        ToolDispatchAction::Continue => match run_tool(tools, call).await {
             Ok(output) => {
-                result.output = output;
+                *output_slot = output;
                 Ok(ToolInvocationOutcome::Completed)
             }
             Err(error) => {
                 notify_error(hooks, call, &error, recorder).await?;
+                guard.disarm();
                 recorder.outcome(|| TracedOutcome::Failed {
                     message: error.to_string(),
                 });
@@ -324,12 +365,13 @@ async fn settle(
             }
         },
         ToolDispatchAction::Skip { output, reason } => {
-            result.output = output;
+            *output_slot = output;
             Ok(ToolInvocationOutcome::Skipped { reason })
         }
         ToolDispatchAction::Terminate { reason } => {
             let error = KernelError::ToolDispatchTerminated(reason.clone());
             notify_error(hooks, call, &error, recorder).await?;
+            guard.disarm();
             recorder.outcome(|| TracedOutcome::Terminated { reason });
             Err(error)
         }
@@ -351,4 +393,81 @@ async fn notify_error(
         });
     }
     Ok(())
+}
+
+/// Tells the hooks that saw a call's `before_invocation` that the call was
+/// abandoned, if it is dropped before its after or error callbacks finished.
+struct CancelGuard<'a> {
+    hooks: &'a [&'a dyn ToolDispatchHook],
+    call: &'a ToolInvocation,
+    /// How many leading hooks returned from `before_invocation`; zero once
+    /// the call has been closed normally.
+    observed: usize,
+}
+
+impl CancelGuard<'_> {
+    /// Every hook was told how the call ended; nothing left to undo.
+    fn disarm(&mut self) {
+        self.observed = 0;
+    }
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        let observed = self.hooks.get(..self.observed).unwrap_or_default();
+        for hook in observed {
+            hook.on_invocation_cancelled(self.call);
+        }
+    }
+}
+
+/// Run the tool, turning a panic while polling it into
+/// [`KernelError::ToolFailed`] so the error callbacks still run.
+async fn run_tool(tools: &ToolRegistry, call: &ToolInvocation) -> Result<Value, KernelError> {
+    // Pinned on the stack: no allocation and no unsafe projection needed.
+    let tool = std::pin::pin!(call.dispatch(tools));
+    CatchPanic {
+        inner: tool,
+        name: &call.name,
+    }
+    .await
+}
+
+/// Polls `inner` under `catch_unwind`. After a panic the inner future is
+/// never polled again.
+struct CatchPanic<'n, F> {
+    inner: F,
+    name: &'n str,
+}
+
+impl<F> Future for CatchPanic<'_, Pin<&mut F>>
+where
+    F: Future<Output = Result<Value, KernelError>>,
+{
+    type Output = Result<Value, KernelError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `AssertUnwindSafe`: the future that panicked is abandoned, so no
+        // state it may have left half-updated is observed afterwards.
+        let inner = &mut self.inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(Err(KernelError::ToolFailed(format!(
+                "tool `{}` panicked: {}",
+                self.name,
+                panic_message(payload.as_ref())
+            )))),
+        }
+    }
+}
+
+/// The message of a panic payload, when it is a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "non-string panic payload"
+    }
 }

@@ -97,6 +97,17 @@ pub trait ToolDispatchHook: Send + Sync {
     {
         Box::pin(ReadyWith(|| Ok(())))
     }
+
+    /// The dispatch future was dropped (for example by a timeout or a
+    /// `select!`) after this hook's
+    /// [`before_invocation`](Self::before_invocation) returned and before the
+    /// call's after or error callbacks finished. Undo synchronously whatever
+    /// `before_invocation` acquired: this runs inside `Drop`, so it cannot
+    /// await. Also called when an after or error callback of another hook
+    /// failed and stopped dispatch before this hook was told how the call
+    /// ended. It may arrive for a call this hook already closed; treat such
+    /// a call as unknown. Default: nothing.
+    fn on_invocation_cancelled(&self, _invocation: &ToolInvocation) {}
 }
 
 /// A future that is ready at once with `make()`. With a non-capturing
