@@ -65,6 +65,8 @@ mod connection;
 mod guard;
 mod metrics;
 mod scripts;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tokens;
 
 pub use admin::{NodeStatus, REAP_BATCH, REAP_MAX_ROUNDS, TreeStatus, reap, reset, status};
