@@ -153,7 +153,7 @@ proptest! {
         prop_assert!(usage.prompt_tokens() <= prompt);
         prop_assert!(output <= output_bound);
 
-        let estimate = pricing.estimate(prompt, max_output, cap);
+        let estimate = pricing.estimate_upper_bound(prompt, max_output, cap);
         prop_assert!(estimate >= pricing.cost(&usage), "{estimate} < {}", pricing.cost(&usage));
         // The full-bound usage of the dearest prompt kind is covered too.
         let price = pricing.price_for_prompt(prompt);
@@ -174,7 +174,7 @@ proptest! {
     ) {
         // Worst-case rounding: each non-empty prompt part rounds up on its own.
         let usage = TokenUsage { input: parts.0, output: 0, cached_input: parts.1, cache_write: parts.2 };
-        prop_assert!(pricing.estimate(usage.prompt_tokens(), 0, None) >= pricing.cost(&usage));
+        prop_assert!(pricing.estimate_upper_bound(usage.prompt_tokens(), 0, None) >= pricing.cost(&usage));
     }
 
     #[test]

@@ -290,6 +290,29 @@ impl ModelPricing {
         self.price_for_prompt(usage.prompt_tokens()).cost(usage)
     }
 
+    /// The reservation for a model call, as the budget contract defines it:
+    /// `prompt_tokens` × input price + min(`max_output_tokens`,
+    /// `per_request_output_cap`) × output price, each part rounded up to a
+    /// whole micro-dollar. The tier is picked by `prompt_tokens`.
+    ///
+    /// Cache writes can cost more than input, so a call that writes the
+    /// cache may cost more than this estimate; the excess is charged as
+    /// overage when the hold settles. Use
+    /// [`estimate_upper_bound`](Self::estimate_upper_bound) to reserve enough
+    /// for any such usage.
+    pub fn estimate(
+        &self,
+        prompt_tokens: u64,
+        max_output_tokens: u64,
+        per_request_output_cap: Option<u64>,
+    ) -> MicroUsd {
+        let price = self.price_for_prompt(prompt_tokens);
+        let output_tokens =
+            per_request_output_cap.map_or(max_output_tokens, |cap| max_output_tokens.min(cap));
+        component_cost(prompt_tokens, price.input)
+            .saturating_add(component_cost(output_tokens, price.output))
+    }
+
     /// Upper bound of the cost of a call, for reserving budget up front.
     ///
     /// Output is bounded by `max_output_tokens`, lowered to
@@ -300,7 +323,7 @@ impl ModelPricing {
     /// prompt components up separately. The result is therefore never below
     /// the cost of any usage with at most `prompt_tokens` prompt tokens and at
     /// most the bounded output.
-    pub fn estimate(
+    pub fn estimate_upper_bound(
         &self,
         prompt_tokens: u64,
         max_output_tokens: u64,
@@ -395,7 +418,7 @@ impl From<ModelPrice> for ModelPricing {
 /// // Reserve for 3 000 prompt tokens and up to 4 096 output tokens,
 /// // capped at 1 000 per request.
 /// let estimate = table.estimate("gpt-4o", 3_000, 4_096, Some(1_000)).unwrap();
-/// assert_eq!(estimate.to_string(), "$0.017502");
+/// assert_eq!(estimate.to_string(), "$0.017500"); // 3 000 × $2.50/M + 1 000 × $10/M
 ///
 /// assert_eq!(
 ///     table.cost("gpt-5-turbo", &usage),
@@ -502,6 +525,22 @@ impl PriceTable {
         Ok(self
             .pricing(model)?
             .estimate(prompt_tokens, max_output_tokens, per_request_output_cap))
+    }
+
+    /// Never-undercutting reservation for a call to `model`; see
+    /// [`ModelPricing::estimate_upper_bound`].
+    pub fn estimate_upper_bound(
+        &self,
+        model: &str,
+        prompt_tokens: u64,
+        max_output_tokens: u64,
+        per_request_output_cap: Option<u64>,
+    ) -> Result<MicroUsd, PriceError> {
+        Ok(self.pricing(model)?.estimate_upper_bound(
+            prompt_tokens,
+            max_output_tokens,
+            per_request_output_cap,
+        ))
     }
 
     /// Exact cost of a reported usage; see [`ModelPricing::cost`].
@@ -719,8 +758,10 @@ mod tests {
             .with_cached_input(1)
             .with_cache_write(1);
         assert_eq!(pricing.cost(&usage).as_micros(), 4);
-        // The estimate's 2 µ$ slack is exactly what this worst case needs.
-        assert_eq!(pricing.estimate(3, 1, None).as_micros(), 4);
+        // The upper bound's 2 µ$ slack is exactly what this worst case needs;
+        // the contract estimate (3 prompt tokens at input price) is 1 + 1.
+        assert_eq!(pricing.estimate_upper_bound(3, 1, None).as_micros(), 4);
+        assert_eq!(pricing.estimate(3, 1, None).as_micros(), 2);
         assert_eq!(pricing.cost(&TokenUsage::default()).as_micros(), 0);
     }
 
@@ -730,18 +771,26 @@ mod tests {
         let usage = TokenUsage::new(u64::MAX, u64::MAX);
         assert_eq!(pricing.cost(&usage), MicroUsd::MAX);
         assert_eq!(pricing.estimate(u64::MAX, u64::MAX, None), MicroUsd::MAX);
+        assert_eq!(
+            pricing.estimate_upper_bound(u64::MAX, u64::MAX, None),
+            MicroUsd::MAX
+        );
     }
 
     #[test]
     fn estimate_honours_the_per_request_output_cap() {
         let table = table();
-        // 10 000 prompt tokens at $2.50/M = 25 000 µ$ (+2 µ$ rounding slack).
+        // 10 000 prompt tokens at $2.50/M = 25 000 µ$; output at $10/M.
         let uncapped = table.estimate("gpt-4o", 10_000, 16_384, None).unwrap();
-        assert_eq!(uncapped.as_micros(), 25_002 + 163_840);
+        assert_eq!(uncapped.as_micros(), 25_000 + 163_840);
         let capped = table
             .estimate("gpt-4o", 10_000, 16_384, Some(4_096))
             .unwrap();
-        assert_eq!(capped.as_micros(), 25_002 + 40_960);
+        assert_eq!(capped.as_micros(), 25_000 + 40_960);
+        let bound = table
+            .estimate_upper_bound("gpt-4o", 10_000, 16_384, Some(4_096))
+            .unwrap();
+        assert_eq!(bound.as_micros(), 25_002 + 40_960);
         // A cap above the requested maximum changes nothing.
         let loose = table
             .estimate("gpt-4o", 10_000, 16_384, Some(100_000))
@@ -752,8 +801,10 @@ mod tests {
     #[test]
     fn estimate_uses_the_dearest_prompt_rate() {
         // Cache writes ($3.75/M) cost more than input ($3/M) for this model.
-        let estimate = sonnet().estimate(100_000, 0, None);
-        assert_eq!(estimate.as_micros(), 375_000 + 2);
+        let bound = sonnet().estimate_upper_bound(100_000, 0, None);
+        assert_eq!(bound.as_micros(), 375_000 + 2);
+        // The contract estimate prices the prompt at the input price only.
+        assert_eq!(sonnet().estimate(100_000, 0, None).as_micros(), 300_000);
     }
 
     #[test]
@@ -769,11 +820,16 @@ mod tests {
             900_000 + 30_000 + 8 + 22_500
         );
         assert_eq!(pricing.price_for_prompt(0), pricing.base());
-        assert_eq!(pricing.estimate(200_000, 0, None).as_micros(), 750_000 + 2);
         assert_eq!(
-            pricing.estimate(200_001, 0, None).as_micros(),
+            pricing.estimate_upper_bound(200_000, 0, None).as_micros(),
+            750_000 + 2
+        );
+        assert_eq!(
+            pricing.estimate_upper_bound(200_001, 0, None).as_micros(),
             1_500_008 + 2
         );
+        assert_eq!(pricing.estimate(200_000, 0, None).as_micros(), 600_000);
+        assert_eq!(pricing.estimate(200_001, 0, None).as_micros(), 1_200_006);
     }
 
     #[test]
