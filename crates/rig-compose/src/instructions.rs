@@ -42,21 +42,23 @@ impl Instructions {
     }
 
     /// Set the response schema.
-    pub fn with_response_schema(mut self, schema: Value) -> Self {
-        self.response_schema = Some(schema);
-        self
+    pub fn with_response_schema(self, schema: Value) -> Self {
+        Self {
+            response_schema: Some(schema),
+            ..self
+        }
     }
 
     /// Append a few-shot example.
     pub fn with_example(mut self, user: impl Into<String>, assistant: impl Into<String>) -> Self {
-        self.examples.push((user.into(), assistant.into()));
+        let pair = (user.into(), assistant.into());
+        self.examples.push(pair);
         self
     }
 
     /// Replace the metadata.
-    pub fn with_metadata(mut self, metadata: Value) -> Self {
-        self.metadata = metadata;
-        self
+    pub fn with_metadata(self, metadata: Value) -> Self {
+        Self { metadata, ..self }
     }
 }
 

@@ -61,20 +61,25 @@ impl GenericAgentBuilder {
 
     /// Limit the agent to the named tools. A later call replaces the list
     /// rather than extending it; never calling it leaves every tool visible.
-    pub fn with_tools<I, S>(mut self, names: I) -> Self
+    pub fn with_tools<I, S>(self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.tool_names = Some(names.into_iter().map(Into::into).collect());
-        self
+        let allow_list: Vec<String> = names.into_iter().map(Into::into).collect();
+        Self {
+            tool_names: Some(allow_list),
+            ..self
+        }
     }
 
     /// Whether a concluding skill stops the rest of the chain (default
     /// `true`).
-    pub fn short_circuit_on_conclude(mut self, v: bool) -> Self {
-        self.short_circuit = v;
-        self
+    pub fn short_circuit_on_conclude(self, v: bool) -> Self {
+        Self {
+            short_circuit: v,
+            ..self
+        }
     }
 
     /// Add a lifecycle hook; hooks are called in the order they are added.
