@@ -34,22 +34,37 @@
 //! dispatch loop in `dispatch`.
 
 mod bounded;
+mod catalog;
 mod diag;
 mod dispatch;
-mod formats;
+mod error;
+mod format;
+pub mod formats;
 mod hook;
 mod invocation;
+mod json;
 pub mod limits;
 mod literal;
+mod markers;
 mod scan;
+mod segment;
+mod stream;
 mod structured;
+mod text;
 mod traits;
+mod typing;
 
 pub use bounded::BoundedToolInvocationResult;
+pub use catalog::{all_formats, format_by_name, format_for_model};
 pub use dispatch::{
     dispatch_tool_invocations, dispatch_tool_invocations_bounded,
     dispatch_tool_invocations_with_hooks, dispatch_tool_invocations_with_hooks_bounded,
     dispatch_tool_invocations_with_trace,
+};
+pub use error::NormalizeError;
+pub use format::{
+    NormalizeWarning, ParseCx, ParsedCall, PartialCall, ReasoningCalls, ReasoningTags, RegionScan,
+    RegionStart, THINK_TAGS, ToolCallFormat,
 };
 pub use formats::lfm::LfmNormalizer;
 pub use hook::ToolDispatchHook;
@@ -57,5 +72,8 @@ pub use invocation::{
     ToolDispatchAction, ToolInvocation, ToolInvocationOutcome, ToolInvocationResult,
 };
 pub use limits::{MAX_INPUT_BYTES, MAX_NESTING_DEPTH};
+pub use stream::{StreamEvent, StreamingNormalizer};
 pub use structured::StructuredToolCallNormalizer;
+pub use text::{Normalized, TextNormalizer};
 pub use traits::ToolCallNormalizer;
+pub use typing::SchemaSet;

@@ -1,8 +1,25 @@
-//! In-band text formats, one file per model family.
+//! The tool-call formats shipped with the crate, one file per model family.
 //!
-//! Each format finds its markers, then hands the text between them to the
-//! shared scanners in [`scan`](super::scan) and literal parsers in
-//! [`literal`](super::literal). Location-aware errors come from
-//! [`diag`](super::diag).
+//! Each type here implements [`ToolCallFormat`](super::ToolCallFormat);
+//! use one with [`TextNormalizer::new`](super::TextNormalizer::new), or
+//! look formats up by name with [`format_by_name`](super::format_by_name).
+//! Shared machinery: [`tagged_json`] (JSON between markers), the byte
+//! scanner and Python-literal parser of the parent module.
 
+// Shared machinery.
 pub(crate) mod lfm;
+pub(crate) mod tagged_json;
+
+// Special-token families.
+
+// (end of special-token families)
+
+// XML-style families.
+
+// (end of XML-style families)
+
+// JSON between markers, and bare JSON.
+mod hermes;
+pub use hermes::Hermes;
+
+// (end of JSON families)

@@ -1,0 +1,161 @@
+//! The formats shipped with the crate: lookup by name or alias, the
+//! auto-detection order, and model-name hints.
+
+use std::sync::Arc;
+
+use super::error::NormalizeError;
+use super::format::ToolCallFormat;
+use super::formats;
+
+/// One shipped format and how auto-detection treats it.
+struct Entry {
+    format: &'static dyn ToolCallFormat,
+    /// Whether auto-detection tries it without a model hint. Formats whose
+    /// calls carry no marker at all (Functionary v3.2) would turn ordinary
+    /// text into calls, so they are only tried when hinted.
+    auto: bool,
+    /// Lower-case fragments of model names that use it (`qwen3-coder`).
+    models: &'static [&'static str],
+}
+
+/// Every shipped format, in auto-detection priority order: formats with
+/// distinctive markers first, then those sharing markers, then bare ones.
+static CATALOG: &[Entry] = &[
+    // ── Special-token families: DeepSeek, Kimi K2, Harmony, Gemma, LFM2,
+    //    pythonic with markers. ──────────────────────────────────────────
+    //
+    // (end of special-token families)
+    //
+    // ── XML-style families: Qwen3-Coder, Seed-OSS, MiniMax M2, Step3,
+    //    DeepSeek V3.2 DSML, GLM, Hunyuan V3. ──────────────────────────────
+    //
+    // (end of XML-style families)
+    //
+    // ── JSON between markers. ─────────────────────────────────────────────
+    Entry {
+        format: &formats::Hermes,
+        auto: true,
+        models: &["qwen", "qwq", "hermes", "nous"],
+    },
+    //
+    // (end of JSON between markers)
+    //
+    // ── Bare JSON at the output start (no markers). ───────────────────────
+    //
+    // (end of bare JSON)
+    //
+    // ── Bare pythonic lists at the output start. ──────────────────────────
+    //
+    // (end of bare pythonic)
+];
+
+/// Every format shipped with the crate, in auto-detection order.
+///
+/// ```
+/// use rig_compose::normalizer::all_formats;
+///
+/// assert!(all_formats().any(|f| f.name() == "hermes"));
+/// ```
+pub fn all_formats() -> impl Iterator<Item = &'static dyn ToolCallFormat> {
+    CATALOG.iter().map(|entry| entry.format)
+}
+
+/// Lower-case with `-` for `_`, so `Qwen3_Coder` and `qwen3-coder` match.
+fn fold(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| {
+            if c == '_' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+/// The format with this canonical name or alias (vLLM and SGLang parser
+/// names are aliases). Case, `-` and `_` do not matter.
+///
+/// ```
+/// use rig_compose::normalizer::format_by_name;
+///
+/// assert_eq!(format_by_name("Hermes").unwrap().name(), "hermes");
+/// assert!(format_by_name("no-such-format").is_err());
+/// ```
+pub fn format_by_name(name: &str) -> Result<&'static dyn ToolCallFormat, NormalizeError> {
+    let wanted = fold(name);
+    CATALOG
+        .iter()
+        .map(|entry| entry.format)
+        .find(|format| {
+            fold(format.name()) == wanted || format.aliases().iter().any(|a| fold(a) == wanted)
+        })
+        .ok_or_else(|| NormalizeError::UnknownFormat {
+            name: name.to_owned(),
+        })
+}
+
+/// The format a model is known to write, from its name or path
+/// (`meta-llama/Llama-3.1-8B-Instruct`, `kimi-k2-instruct`, ...). The
+/// longest matching name fragment wins, so `deepseek-v3.1` beats
+/// `deepseek-v3`.
+///
+/// ```
+/// use rig_compose::normalizer::format_for_model;
+///
+/// assert_eq!(format_for_model("Qwen/Qwen2.5-7B-Instruct").map(|f| f.name()), Some("hermes"));
+/// assert!(format_for_model("my-own-model").is_none());
+/// ```
+pub fn format_for_model(model: &str) -> Option<&'static dyn ToolCallFormat> {
+    let model = fold(model);
+    CATALOG
+        .iter()
+        .flat_map(|entry| entry.models.iter().map(move |m| (*m, entry.format)))
+        .filter(|(fragment, _)| model.contains(&fold(fragment)))
+        .max_by_key(|(fragment, _)| fragment.len())
+        .map(|(_, format)| format)
+}
+
+/// Candidates for auto-detection: the hinted format first, then every
+/// format that auto-detection tries by default.
+pub(crate) fn auto_candidates(
+    hint: Option<&'static dyn ToolCallFormat>,
+) -> Vec<Arc<dyn ToolCallFormat>> {
+    let mut out: Vec<Arc<dyn ToolCallFormat>> = Vec::new();
+    if let Some(hint) = hint {
+        out.push(Arc::new(hint));
+    }
+    for entry in CATALOG {
+        let already = hint.is_some_and(|h| h.name() == entry.format.name());
+        if entry.auto && !already {
+            out.push(Arc::new(entry.format));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_aliases_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for format in all_formats() {
+            for name in std::iter::once(format.name()).chain(format.aliases().iter().copied()) {
+                assert!(seen.insert(fold(name)), "{name} is used twice");
+            }
+        }
+    }
+
+    #[test]
+    fn every_format_is_found_by_its_names() {
+        for format in all_formats() {
+            assert_eq!(format_by_name(format.name()).unwrap().name(), format.name());
+            for alias in format.aliases() {
+                assert_eq!(format_by_name(alias).unwrap().name(), format.name());
+            }
+        }
+    }
+}

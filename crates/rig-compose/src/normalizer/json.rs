@@ -1,0 +1,509 @@
+//! JSON pieces shared by the JSON-speaking formats: finding where a value
+//! ends without parsing it, strict parsing (duplicate keys and
+//! back-to-back values are errors, with byte offsets), and reading a call
+//! object whichever key names its parts.
+//!
+//! Object boundaries are found by balanced scanning that skips strings, so
+//! `}` or a closing tag inside a string argument never ends a call.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::ToolInvocation;
+use super::error::NormalizeError;
+use super::format::{NormalizeWarning, ParseCx};
+use super::limits::MAX_NESTING_DEPTH;
+
+/// Where a JSON value that starts at some position ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonEnd {
+    /// The value ends just before this byte index.
+    Complete(usize),
+    /// The text ends inside the value.
+    Incomplete,
+    /// The value cannot be JSON: a closing bracket that does not match, or
+    /// nesting beyond [`MAX_NESTING_DEPTH`]. Holds the byte index.
+    Invalid(usize),
+}
+
+/// End of the JSON value starting at `from` (leading whitespace skipped).
+///
+/// Containers and strings are scanned with bracket matching and string
+/// skipping; scalars run to the next delimiter. Only structure is checked;
+/// [`parse_value`] validates the rest. A bare scalar ending at the end of
+/// the text is `Incomplete` (`12` may become `123`).
+pub(crate) fn value_end(text: &str, from: usize) -> JsonEnd {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    let Some(&first) = bytes.get(i) else {
+        return JsonEnd::Incomplete;
+    };
+    match first {
+        b'{' | b'[' => container_end(bytes, i),
+        b'"' => match string_end(bytes, i) {
+            Some(end) => JsonEnd::Complete(end),
+            None => JsonEnd::Incomplete,
+        },
+        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+            let run = bytes
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.')));
+            match run {
+                Some(len) => JsonEnd::Complete(i + len),
+                None => JsonEnd::Incomplete,
+            }
+        }
+        _ => JsonEnd::Invalid(i),
+    }
+}
+
+/// Index just past the string whose opening quote is at `open`.
+pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        let rest = bytes.get(i..)?;
+        let at = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        i += at;
+        if bytes.get(i) == Some(&b'\\') {
+            i += 2;
+        } else {
+            return Some(i + 1);
+        }
+    }
+}
+
+/// End of the object or array opening at `open`.
+fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
+    // A stack of expected closers; bounded by the depth limit.
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = open;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => match string_end(bytes, i) {
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => return JsonEnd::Incomplete,
+            },
+            b'{' | b'[' => {
+                if stack.len() >= MAX_NESTING_DEPTH {
+                    return JsonEnd::Invalid(i);
+                }
+                stack.push(if b == b'{' { b'}' } else { b']' });
+            }
+            b'}' | b']' => {
+                if stack.pop() != Some(b) {
+                    return JsonEnd::Invalid(i);
+                }
+                if stack.is_empty() {
+                    return JsonEnd::Complete(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    JsonEnd::Incomplete
+}
+
+/// Message prefix that marks our duplicate-key error inside serde's error.
+const DUPLICATE: &str = "\u{1}duplicate key:";
+
+/// A JSON value that rejects objects with repeated keys.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let Strict(value) = access.next_value()?;
+            if map.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("{DUPLICATE}{key}")));
+            }
+            map.insert(key, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+/// Byte offset of serde_json's 1-based `line`/`column` in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(at, _)| at + 1)
+    };
+    (line_start + column.saturating_sub(1)).min(text.len())
+}
+
+/// Parse `text` as exactly one JSON value.
+///
+/// Errors (offsets relative to `text`): repeated keys are
+/// [`NormalizeError::DuplicateKey`]; a second value after the first is
+/// [`NormalizeError::ConcatenatedArguments`] for `tool`; nesting beyond
+/// the limit is [`NormalizeError::LimitExceeded`]; anything else is
+/// [`NormalizeError::Malformed`] with serde's description. `what` names
+/// the value in messages (e.g. `arguments`).
+pub(crate) fn parse_value(
+    text: &str,
+    format: &'static str,
+    what: &str,
+    tool: &str,
+) -> Result<Value, NormalizeError> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Strict>();
+    let value = match stream.next() {
+        Some(Ok(Strict(value))) => value,
+        Some(Err(err)) => return Err(from_serde(text, format, what, &err)),
+        None => {
+            return Err(NormalizeError::malformed(
+                format,
+                text.len(),
+                format!("expected {what} JSON, found nothing"),
+            ));
+        }
+    };
+    let end = stream.byte_offset();
+    let rest = text.get(end..).unwrap_or_default();
+    let trailing = rest.len() - rest.trim_start().len();
+    match rest.trim_start().as_bytes().first() {
+        None => Ok(value),
+        Some(b'{' | b'[') => Err(NormalizeError::ConcatenatedArguments {
+            format,
+            offset: end + trailing,
+            tool: tool.to_owned(),
+        }),
+        Some(_) => Err(NormalizeError::malformed(
+            format,
+            end + trailing,
+            format!("unexpected text after the {what} JSON"),
+        )),
+    }
+}
+
+/// Translate a serde_json error on `text` into a located error.
+fn from_serde(
+    text: &str,
+    format: &'static str,
+    what: &str,
+    err: &serde_json::Error,
+) -> NormalizeError {
+    let offset = offset_of(text, err.line(), err.column());
+    let message = err.to_string();
+    if let Some(rest) = message.strip_prefix(DUPLICATE) {
+        // serde appends " at line L column C"; the key is what precedes it.
+        let key = rest.rsplit_once(" at line ").map_or(rest, |(key, _)| key);
+        return NormalizeError::DuplicateKey {
+            format,
+            offset,
+            key: key.to_owned(),
+        };
+    }
+    if message.starts_with("recursion limit exceeded") {
+        return NormalizeError::LimitExceeded {
+            format,
+            offset,
+            limit: format!("nesting depth {MAX_NESTING_DEPTH}"),
+        };
+    }
+    let reason = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(reason, _)| reason);
+    if err.is_eof() {
+        return NormalizeError::malformed(
+            format,
+            offset,
+            format!("{what} JSON ends early: {reason}"),
+        );
+    }
+    NormalizeError::malformed(format, offset, format!("invalid {what} JSON: {reason}"))
+}
+
+/// Keys that hold the tool name, in order of preference.
+const NAME_KEYS: [&str; 2] = ["name", "tool_name"];
+/// Keys that hold the arguments, in order of preference.
+const ARG_KEYS: [&str; 4] = ["arguments", "parameters", "input", "args"];
+/// Keys that hold a call id, in order of preference.
+const ID_KEYS: [&str; 3] = ["id", "tool_call_id", "call_id"];
+
+/// Whether `value` looks like a call object: an object with a string
+/// under a name key (or an OpenAI-style `function` object).
+pub(crate) fn looks_like_call(value: &Value) -> bool {
+    let Some(object) = value.as_object() else {
+        return false;
+    };
+    NAME_KEYS
+        .iter()
+        .any(|k| object.get(*k).is_some_and(Value::is_string))
+        || object
+            .get("function")
+            .and_then(Value::as_object)
+            .is_some_and(|f| f.get("name").is_some_and(Value::is_string))
+}
+
+/// Turn a call object into a call and report it to `cx`.
+///
+/// Accepts `name`/`tool_name` for the name, `arguments`/`parameters`/
+/// `input`/`args` for the arguments (an object, or a string holding JSON),
+/// `id`/`tool_call_id`/`call_id` for the id, and the OpenAI nesting
+/// `{"function": {"name", "arguments"}}`. `offset` locates the object in
+/// the region for errors.
+pub(crate) fn report_call_object(
+    value: Value,
+    offset: usize,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
+    let Value::Object(mut object) = value else {
+        return Err(NormalizeError::malformed(
+            format,
+            offset,
+            "expected a call object",
+        ));
+    };
+    if let Some(Value::Object(function)) = object.remove("function") {
+        // OpenAI nesting: the id stays on the outer object.
+        let id = take_id(&mut object);
+        let mut inner = function;
+        if let Some(id) = id {
+            inner.insert("id".into(), Value::String(id));
+        }
+        object = inner;
+    }
+    let name = NAME_KEYS
+        .iter()
+        .find_map(|k| match object.remove(*k) {
+            Some(Value::String(name)) => Some(name),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            NormalizeError::malformed(format, offset, "call object has no string `name`")
+        })?;
+    let args = match ARG_KEYS.iter().find_map(|k| object.remove(*k)) {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(Value::String(encoded)) if encoded.trim().is_empty() => Value::Object(Map::new()),
+        Some(Value::String(encoded)) => parse_value(&encoded, format, "arguments", &name)
+            // Offsets inside a decoded string do not map onto the output.
+            .map_err(|err| relocate(err, offset))?,
+        Some(args) => args,
+    };
+    let id = take_id(&mut object);
+    report_call(cx, format, offset, name, args, id)
+}
+
+/// Pin an error from a decoded string onto the object that held it.
+fn relocate(err: NormalizeError, offset: usize) -> NormalizeError {
+    match err {
+        NormalizeError::Malformed {
+            format, message, ..
+        } => NormalizeError::Malformed {
+            format,
+            offset,
+            message: format!("{message} (inside the arguments string)"),
+        },
+        NormalizeError::ConcatenatedArguments { format, tool, .. } => {
+            NormalizeError::ConcatenatedArguments {
+                format,
+                offset,
+                tool,
+            }
+        }
+        NormalizeError::DuplicateKey { format, key, .. } => NormalizeError::DuplicateKey {
+            format,
+            offset,
+            key,
+        },
+        other => other,
+    }
+}
+
+fn take_id(object: &mut Map<String, Value>) -> Option<String> {
+    ID_KEYS.iter().find_map(|k| match object.remove(*k) {
+        Some(Value::String(id)) => Some(id),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Validate `name` and report the call, warning about doubled names.
+pub(crate) fn report_call(
+    cx: &mut ParseCx<'_>,
+    format: &'static str,
+    offset: usize,
+    name: String,
+    args: Value,
+    id: Option<String>,
+) -> Result<(), NormalizeError> {
+    if is_doubled(&name) {
+        cx.warn(NormalizeWarning::RepeatedName {
+            name: name.clone(),
+            offset,
+        });
+    }
+    match ToolInvocation::new(name.clone(), args) {
+        Ok(invocation) => {
+            cx.call(invocation, id);
+            Ok(())
+        }
+        Err(_) => Err(NormalizeError::InvalidToolName {
+            format,
+            offset,
+            name: super::diag::Clipped(&name).to_string(),
+        }),
+    }
+}
+
+/// `abcabc`-style names: some models repeat the tool name when they loop.
+fn is_doubled(name: &str) -> bool {
+    let len = name.len();
+    len >= 6 && len % 2 == 0 && name.is_char_boundary(len / 2) && {
+        let (a, b) = name.split_at(len / 2);
+        a == b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn value_end_skips_strings_and_nesting() {
+        let text = r#"{"a": "}</tool_call>{", "b": [1, {"c": "\"]"}]} tail"#;
+        let JsonEnd::Complete(end) = value_end(text, 0) else {
+            panic!("not complete");
+        };
+        assert_eq!(&text[end..], " tail");
+        assert_eq!(value_end(r#"{"a": "x"#, 0), JsonEnd::Incomplete);
+        assert_eq!(value_end(r#"{"a": ]"#, 0), JsonEnd::Invalid(6));
+        assert_eq!(value_end("  12,", 0), JsonEnd::Complete(4));
+        assert_eq!(value_end("12", 0), JsonEnd::Incomplete);
+        assert_eq!(value_end("x", 0), JsonEnd::Invalid(0));
+        let deep = "[".repeat(MAX_NESTING_DEPTH + 1);
+        assert_eq!(value_end(&deep, 0), JsonEnd::Invalid(MAX_NESTING_DEPTH));
+    }
+
+    #[test]
+    fn strict_parse_reports_duplicates_and_concatenation() {
+        assert_eq!(
+            parse_value(r#" {"a": 1} "#, "t", "arguments", "f").unwrap(),
+            json!({"a": 1})
+        );
+        let dup = parse_value(r#"{"a": 1, "a": 2}"#, "t", "arguments", "f").unwrap_err();
+        assert!(
+            matches!(&dup, NormalizeError::DuplicateKey { key, .. } if key == "a"),
+            "{dup:?}"
+        );
+        let twice = parse_value(r#"{"a":1}{"a":1}"#, "t", "arguments", "f").unwrap_err();
+        assert_eq!(
+            twice,
+            NormalizeError::ConcatenatedArguments {
+                format: "t",
+                offset: 7,
+                tool: "f".into()
+            }
+        );
+        let bad = parse_value("{\n  \"a\": tru }", "t", "arguments", "f").unwrap_err();
+        assert!(bad.to_string().contains("invalid arguments JSON"), "{bad}");
+        assert_eq!(bad.offset(), Some(12));
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(matches!(
+            parse_value(&deep, "t", "arguments", "f"),
+            Err(NormalizeError::LimitExceeded { .. })
+        ));
+    }
+
+    #[test]
+    fn call_objects_accept_every_key_spelling() {
+        let mut cx = ParseCx::detached(None);
+        for object in [
+            json!({"name": "f", "arguments": {"x": 1}}),
+            json!({"name": "f", "parameters": {"x": 1}}),
+            json!({"tool_name": "f", "input": {"x": 1}, "tool_call_id": "7"}),
+            json!({"args": {"x": 1}, "name": "f"}),
+            json!({"name": "f", "arguments": "{\"x\": 1}"}),
+            json!({"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"x\":1}"}}),
+        ] {
+            report_call_object(object, 0, "t", &mut cx).unwrap();
+        }
+        assert!(
+            cx.calls()
+                .iter()
+                .all(|c| c.invocation.args == json!({"x": 1}))
+        );
+        assert_eq!(cx.calls()[2].id.as_deref(), Some("7"));
+        assert_eq!(cx.calls()[5].id.as_deref(), Some("c1"));
+        let err = report_call_object(json!({"arguments": {}}), 4, "t", &mut cx).unwrap_err();
+        assert_eq!(err.offset(), Some(4));
+        let bad_name = report_call_object(json!({"name": "a b"}), 0, "t", &mut cx).unwrap_err();
+        assert!(matches!(bad_name, NormalizeError::InvalidToolName { .. }));
+        report_call_object(json!({"name": "readread"}), 0, "t", &mut cx).unwrap();
+        assert!(matches!(
+            cx.warnings()[0],
+            NormalizeWarning::RepeatedName { .. }
+        ));
+    }
+}

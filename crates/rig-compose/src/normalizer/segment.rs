@@ -1,0 +1,530 @@
+//! The one driver behind whole-text and streaming normalization.
+//!
+//! [`Segmenter`] walks model output left to right and cuts it into plain
+//! text, reasoning text and call regions, asking the format only local
+//! questions (see [`ToolCallFormat`]). It works on "everything known so
+//! far" plus an end-of-output flag and stops, without consuming, wherever
+//! the answer depends on bytes not yet seen: an unfinished marker, an
+//! unfinished region, an undecided output start. Whole-text parsing is one
+//! call with the flag set; streaming calls it again as bytes arrive. Since
+//! every decision is taken on the same bytes either way, the two agree.
+//!
+//! With several candidate formats (auto-detection) the first region that a
+//! candidate completes locks the format for the rest of the output.
+
+use std::sync::Arc;
+
+use super::error::NormalizeError;
+use super::format::{
+    NormalizeWarning, ParseCx, ParsedCall, PartialCall, ReasoningCalls, RegionScan, RegionStart,
+    ToolCallFormat,
+};
+use super::limits::MAX_INPUT_BYTES;
+use super::markers::{Found, MarkerKind, MarkerSet};
+use super::typing::SchemaSet;
+
+/// Where segmented output goes.
+pub(crate) trait Sink {
+    /// Plain visible text.
+    fn text(&mut self, text: &str);
+    /// Reasoning text.
+    fn reasoning(&mut self, text: &str);
+    /// A finished region: its calls, and any text, reasoning or warnings
+    /// the format found inside it.
+    fn region(&mut self, region: RegionOutput);
+    /// An unfinished region grew; `partial` is what the format can tell of
+    /// its calls so far.
+    fn pending(&mut self, partial: Vec<PartialCall>) {
+        let _ = partial;
+    }
+}
+
+/// What one finished region produced.
+#[derive(Debug)]
+pub(crate) struct RegionOutput {
+    pub(crate) calls: Vec<ParsedCall>,
+    pub(crate) text: String,
+    pub(crate) reasoning: String,
+    pub(crate) warnings: Vec<NormalizeWarning>,
+    /// Canonical name of the format that parsed it.
+    pub(crate) format: &'static str,
+}
+
+/// Options shared by every run over one output.
+#[derive(Clone)]
+pub(crate) struct Options {
+    /// Candidate formats, in priority order. One entry means a fixed format.
+    pub(crate) candidates: Vec<Arc<dyn ToolCallFormat>>,
+    /// Overrides each format's own policy for calls inside reasoning.
+    pub(crate) reasoning_calls: Option<ReasoningCalls>,
+    /// Argument schemas for typing.
+    pub(crate) schemas: Option<Arc<SchemaSet>>,
+    /// The output begins inside reasoning (the chat template already
+    /// wrote the opening tag).
+    pub(crate) starts_in_reasoning: bool,
+    /// Auto-detection: bare calls at the output start count only when
+    /// nothing but whitespace follows them.
+    pub(crate) strict_bare: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Visible,
+    Reasoning { close: &'static str },
+}
+
+/// Incremental segmentation state for one output.
+pub(crate) struct Segmenter {
+    options: Options,
+    /// Index of the format locked in, once known.
+    locked: Option<usize>,
+    mode: Mode,
+    /// No visible non-whitespace text has been produced yet.
+    at_start: bool,
+    visible_markers: MarkerSet,
+    reasoning_markers: Vec<(&'static str, MarkerSet)>,
+}
+
+/// Why [`Segmenter::advance`] stopped short of the end of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Everything given was consumed.
+    Done,
+    /// Waiting for more bytes; the text from this index on is unconsumed.
+    /// `region` says whether a call region starts there.
+    Wait { at: usize, region: bool },
+}
+
+impl Segmenter {
+    pub(crate) fn new(options: Options) -> Self {
+        let mut this = Self {
+            locked: if options.candidates.len() == 1 {
+                Some(0)
+            } else {
+                None
+            },
+            mode: Mode::Visible,
+            at_start: true,
+            visible_markers: MarkerSet::default(),
+            reasoning_markers: Vec::new(),
+            options,
+        };
+        this.rebuild_markers();
+        let first_tags = this
+            .active()
+            .next()
+            .and_then(|(_, f)| f.reasoning_tags().first().copied());
+        if this.options.starts_in_reasoning
+            && let Some(tags) = first_tags
+        {
+            this.mode = Mode::Reasoning { close: tags.close };
+        }
+        this
+    }
+
+    /// Canonical name of the format in use, once known.
+    pub(crate) fn format_name(&self) -> Option<&'static str> {
+        self.locked
+            .and_then(|i| self.options.candidates.get(i))
+            .map(|f| f.name())
+    }
+
+    /// Bytes that can finish a pending region of any active candidate.
+    pub(crate) fn end_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.active()
+            .flat_map(|(_, f)| f.end_bytes().iter().copied())
+    }
+
+    /// The candidates still in play, with their indexes.
+    fn active(&self) -> impl Iterator<Item = (usize, &Arc<dyn ToolCallFormat>)> + '_ {
+        self.options
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.locked.is_none_or(|l| l == *i))
+    }
+
+    fn reasoning_policy(&self, format: &dyn ToolCallFormat) -> ReasoningCalls {
+        self.options
+            .reasoning_calls
+            .unwrap_or_else(|| format.reasoning_calls())
+    }
+
+    fn rebuild_markers(&mut self) {
+        let mut visible = Vec::new();
+        let mut closes: Vec<&'static str> = Vec::new();
+        for (i, format) in self.active() {
+            for (j, opener) in format.openers().iter().enumerate() {
+                visible.push((
+                    *opener,
+                    MarkerKind::Opener {
+                        candidate: i,
+                        opener: j,
+                    },
+                ));
+            }
+            for tags in format.reasoning_tags() {
+                visible.push((tags.open, MarkerKind::ReasoningOpen { close: tags.close }));
+                if !closes.contains(&tags.close) {
+                    closes.push(tags.close);
+                }
+            }
+        }
+        // Inside reasoning: its closing tag, plus the openers of formats
+        // whose calls inside reasoning are real.
+        let mut reasoning = Vec::new();
+        for close in closes {
+            let mut markers = vec![(close, MarkerKind::ReasoningClose)];
+            for (i, format) in self.active() {
+                if self.reasoning_policy(format.as_ref()) == ReasoningCalls::Parse {
+                    for (j, opener) in format.openers().iter().enumerate() {
+                        markers.push((
+                            *opener,
+                            MarkerKind::Opener {
+                                candidate: i,
+                                opener: j,
+                            },
+                        ));
+                    }
+                }
+            }
+            reasoning.push((close, MarkerSet::new(markers)));
+        }
+        self.visible_markers = MarkerSet::new(visible);
+        self.reasoning_markers = reasoning;
+    }
+
+    fn lock(&mut self, candidate: usize) {
+        if self.locked.is_none() {
+            self.locked = Some(candidate);
+            self.rebuild_markers();
+        }
+    }
+
+    /// Segment `text[from..]`, where `text` starts at byte `base` of the
+    /// whole output. Returns where it stopped.
+    pub(crate) fn advance(
+        &mut self,
+        text: &str,
+        from: usize,
+        base: usize,
+        at_eof: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<Stop, NormalizeError> {
+        let mut pos = from;
+        loop {
+            if pos >= text.len() {
+                return Ok(Stop::Done);
+            }
+            let step = match self.mode {
+                Mode::Visible => self.visible_step(text, pos, base, at_eof, sink)?,
+                Mode::Reasoning { close } => {
+                    self.reasoning_step(text, pos, base, at_eof, close, sink)?
+                }
+            };
+            match step {
+                Step::Continue(next) => pos = next,
+                Step::Stop(stop) => return Ok(stop),
+            }
+        }
+    }
+
+    fn visible_step(
+        &mut self,
+        text: &str,
+        pos: usize,
+        base: usize,
+        at_eof: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<Step, NormalizeError> {
+        if self.at_start && self.active().any(|(_, f)| f.bare_at_start()) {
+            if let Some(step) = self.output_start(text, pos, base, at_eof, sink)? {
+                return Ok(step);
+            }
+        }
+        let found = self.visible_markers.find(text, pos, at_eof);
+        let upto = match found {
+            Found::Marker(at, ..) | Found::Partial(at) => at,
+            Found::Nothing => text.len(),
+        };
+        self.emit_visible(text.get(pos..upto).unwrap_or_default(), sink);
+        match found {
+            Found::Nothing => Ok(Step::Continue(text.len())),
+            Found::Partial(at) => Ok(Step::Stop(Stop::Wait { at, region: false })),
+            Found::Marker(at, marker, MarkerKind::ReasoningOpen { close }) => {
+                self.mode = Mode::Reasoning { close };
+                Ok(Step::Continue(at + marker.len()))
+            }
+            Found::Marker(at, marker, MarkerKind::Opener { candidate, opener }) => self.region(
+                text,
+                at,
+                base,
+                at_eof,
+                Some((candidate, opener, marker)),
+                false,
+                sink,
+            ),
+            // Closing tags are not in the visible set; a stray one is text.
+            Found::Marker(at, marker, MarkerKind::ReasoningClose) => {
+                self.emit_visible(marker, sink);
+                Ok(Step::Continue(at + marker.len()))
+            }
+        }
+    }
+
+    /// At the start of the visible output, try a bare (markerless) region.
+    /// `None` means "not here, carry on normally".
+    fn output_start(
+        &mut self,
+        text: &str,
+        pos: usize,
+        base: usize,
+        at_eof: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<Option<Step>, NormalizeError> {
+        let rest = text.get(pos..).unwrap_or_default();
+        let first = pos + (rest.len() - rest.trim_start().len());
+        if first >= text.len() {
+            // Only whitespace so far: it may precede a bare call.
+            if at_eof {
+                return Ok(None);
+            }
+            return Ok(Some(Step::Stop(Stop::Wait {
+                at: pos,
+                region: false,
+            })));
+        }
+        // Markers (reasoning tags, openers) take precedence at the start.
+        match self.visible_markers.find(text, first, at_eof) {
+            Found::Marker(at, ..) if at == first => return Ok(None),
+            Found::Partial(at) if at == first => {
+                return Ok(Some(Step::Stop(Stop::Wait {
+                    at: pos,
+                    region: false,
+                })));
+            }
+            _ => {}
+        }
+        match self.region(text, first, base, at_eof, None, false, sink)? {
+            Step::Continue(next) if next == first => {
+                // Not a bare call: this is ordinary text from here on.
+                self.at_start = false;
+                Ok(None)
+            }
+            Step::Stop(Stop::Wait { .. }) => Ok(Some(Step::Stop(Stop::Wait {
+                at: pos,
+                region: true,
+            }))),
+            step => {
+                // The whitespace before the call is text; it is emitted only
+                // now that the decision is final, so nothing is emitted twice.
+                sink.text(text.get(pos..first).unwrap_or_default());
+                Ok(Some(step))
+            }
+        }
+    }
+
+    fn reasoning_step(
+        &mut self,
+        text: &str,
+        pos: usize,
+        base: usize,
+        at_eof: bool,
+        close: &'static str,
+        sink: &mut dyn Sink,
+    ) -> Result<Step, NormalizeError> {
+        let Some(markers) = self
+            .reasoning_markers
+            .iter()
+            .find(|(c, _)| *c == close)
+            .map(|(_, m)| m)
+        else {
+            // The closing tag belongs to no active format (auto locked to
+            // one without it): the rest is reasoning.
+            sink.reasoning(text.get(pos..).unwrap_or_default());
+            return Ok(Step::Continue(text.len()));
+        };
+        let found = markers.find(text, pos, at_eof);
+        let upto = match found {
+            Found::Marker(at, ..) | Found::Partial(at) => at,
+            Found::Nothing => text.len(),
+        };
+        let thought = text.get(pos..upto).unwrap_or_default();
+        if !thought.is_empty() {
+            sink.reasoning(thought);
+        }
+        match found {
+            Found::Nothing => Ok(Step::Continue(text.len())),
+            Found::Partial(at) => Ok(Step::Stop(Stop::Wait { at, region: false })),
+            Found::Marker(at, marker, MarkerKind::ReasoningClose) => {
+                self.mode = Mode::Visible;
+                Ok(Step::Continue(at + marker.len()))
+            }
+            Found::Marker(at, marker, MarkerKind::Opener { candidate, opener }) => self.region(
+                text,
+                at,
+                base,
+                at_eof,
+                Some((candidate, opener, marker)),
+                true,
+                sink,
+            ),
+            Found::Marker(at, marker, MarkerKind::ReasoningOpen { .. }) => {
+                sink.reasoning(marker);
+                Ok(Step::Continue(at + marker.len()))
+            }
+        }
+    }
+
+    fn emit_visible(&mut self, text: &str, sink: &mut dyn Sink) {
+        if text.is_empty() {
+            return;
+        }
+        if self.at_start && !text.trim_start().is_empty() {
+            self.at_start = false;
+        }
+        sink.text(text);
+    }
+
+    /// Handle a region starting at `at`: at an opener (`opener` is `Some`)
+    /// or a bare one at the output start. Returns `Continue(at)` for a bare
+    /// start that is not a call.
+    #[allow(clippy::too_many_arguments)]
+    fn region(
+        &mut self,
+        text: &str,
+        at: usize,
+        base: usize,
+        at_eof: bool,
+        opener: Option<(usize, usize, &'static str)>,
+        in_reasoning: bool,
+        sink: &mut dyn Sink,
+    ) -> Result<Step, NormalizeError> {
+        let rest = text.get(at..).unwrap_or_default();
+        // Candidates to ask, in priority order: at an opener, every active
+        // candidate that has this marker among its openers.
+        let mut asks: Vec<(usize, RegionStart)> = Vec::new();
+        match opener {
+            Some((_, _, marker)) => {
+                for (i, format) in self.active() {
+                    if in_reasoning
+                        && self.reasoning_policy(format.as_ref()) != ReasoningCalls::Parse
+                    {
+                        continue;
+                    }
+                    if let Some(j) = format.openers().iter().position(|o| *o == marker) {
+                        asks.push((i, RegionStart::Opener(j)));
+                    }
+                }
+            }
+            None => {
+                for (i, format) in self.active() {
+                    if format.bare_at_start() {
+                        asks.push((i, RegionStart::OutputStart));
+                    }
+                }
+            }
+        }
+        for (candidate, start) in asks {
+            let Some(format) = self.options.candidates.get(candidate).cloned() else {
+                continue;
+            };
+            let mut scan = format.scan(rest, start, at_eof);
+            if start == RegionStart::OutputStart && self.options.strict_bare {
+                scan = strict_bare(scan, rest, at_eof);
+            }
+            match scan {
+                RegionScan::NotACall => continue,
+                RegionScan::NeedMore => {
+                    if rest.len() > MAX_INPUT_BYTES {
+                        return Err(too_large(format.name(), base + at));
+                    }
+                    if at_eof {
+                        let partial = format.partial(rest, start).pop().map(Box::new);
+                        return Err(NormalizeError::Incomplete {
+                            format: format.name(),
+                            offset: base + at,
+                            partial,
+                        });
+                    }
+                    sink.pending(format.partial(rest, start));
+                    return Ok(Step::Stop(Stop::Wait { at, region: true }));
+                }
+                RegionScan::Complete(len) => {
+                    if len > MAX_INPUT_BYTES {
+                        return Err(too_large(format.name(), base + at));
+                    }
+                    let Some(region) = rest.get(..len).filter(|r| !r.is_empty()) else {
+                        return Err(NormalizeError::malformed(
+                            format.name(),
+                            base + at,
+                            "format reported a region that is not on a character boundary",
+                        ));
+                    };
+                    let schemas = self.options.schemas.clone();
+                    let mut cx = ParseCx::new(schemas.as_deref(), base + at);
+                    format
+                        .parse(region, start, &mut cx)
+                        .map_err(|err| err.shifted(base + at))?;
+                    let (calls, text, reasoning, warnings) =
+                        (cx.calls, cx.text, cx.reasoning, cx.warnings);
+                    self.lock(candidate);
+                    if !in_reasoning {
+                        self.at_start = false;
+                    }
+                    sink.region(RegionOutput {
+                        calls,
+                        text,
+                        reasoning,
+                        warnings,
+                        format: format.name(),
+                    });
+                    return Ok(Step::Continue(at + len));
+                }
+            }
+        }
+        // No candidate claims it: the opener is ordinary text.
+        match opener {
+            Some((_, _, marker)) => {
+                if in_reasoning {
+                    sink.reasoning(marker);
+                } else {
+                    self.emit_visible(marker, sink);
+                }
+                Ok(Step::Continue(at + marker.len()))
+            }
+            None => Ok(Step::Continue(at)),
+        }
+    }
+}
+
+/// Auto-detection accepts a bare call only when it is the whole output.
+fn strict_bare(scan: RegionScan, rest: &str, at_eof: bool) -> RegionScan {
+    match scan {
+        RegionScan::Complete(len) => {
+            let after = rest.get(len..).unwrap_or_default();
+            if !after.trim().is_empty() {
+                RegionScan::NotACall
+            } else if at_eof {
+                RegionScan::Complete(len)
+            } else {
+                RegionScan::NeedMore
+            }
+        }
+        other => other,
+    }
+}
+
+fn too_large(format: &'static str, offset: usize) -> NormalizeError {
+    NormalizeError::LimitExceeded {
+        format,
+        offset,
+        limit: format!("call region size {MAX_INPUT_BYTES} bytes"),
+    }
+}
+
+/// One step of the walk.
+enum Step {
+    Continue(usize),
+    Stop(Stop),
+}

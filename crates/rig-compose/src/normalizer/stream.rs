@@ -1,0 +1,373 @@
+//! [`StreamingNormalizer`]: the same normalization, fed chunk by chunk.
+
+use super::error::NormalizeError;
+use super::format::{NormalizeWarning, ParsedCall, PartialCall};
+use super::segment::{RegionOutput, Segmenter, Sink, Stop};
+use super::text::Normalized;
+
+/// One thing a stream revealed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// Visible text.
+    TextDelta(String),
+    /// Reasoning text.
+    ReasoningDelta(String),
+    /// A call's name (and id, if the model wrote one) is known.
+    CallStarted {
+        /// Position of the call among all calls of the output.
+        index: usize,
+        /// The tool name.
+        name: String,
+        /// The call id, if already written.
+        id: Option<String>,
+    },
+    /// More of a call's argument text, as the model writes it. Best effort
+    /// and for display only: a call written within one chunk has none, and
+    /// [`CallFinished`](Self::CallFinished) carries the parsed arguments.
+    ArgumentsDelta {
+        /// Position of the call among all calls of the output.
+        index: usize,
+        /// The new argument text.
+        delta: String,
+    },
+    /// A call is complete and parsed. Emitted only once its whole region
+    /// has arrived, so a stream cut short never finishes a call.
+    CallFinished {
+        /// Position of the call among all calls of the output.
+        index: usize,
+        /// The call.
+        call: ParsedCall,
+    },
+    /// A problem that did not stop any call.
+    Warning(NormalizeWarning),
+}
+
+impl Normalized {
+    /// Fold stream events into the result the whole text would have given.
+    ///
+    /// ```
+    /// use rig_compose::normalizer::{Normalized, TextNormalizer, format_by_name};
+    ///
+    /// let normalizer = TextNormalizer::new(format_by_name("hermes").unwrap());
+    /// let raw = "Hi <tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>";
+    /// let mut stream = normalizer.stream();
+    /// let mut events = Vec::new();
+    /// for chunk in raw.as_bytes().chunks(3) {
+    ///     events.extend(stream.feed(chunk).unwrap());
+    /// }
+    /// events.extend(stream.finish().unwrap());
+    /// let whole = normalizer.normalize_text(raw).unwrap();
+    /// assert_eq!(Normalized::from_events(events).calls, whole.calls);
+    /// ```
+    pub fn from_events(events: impl IntoIterator<Item = StreamEvent>) -> Self {
+        let mut out = Self::default();
+        for event in events {
+            match event {
+                StreamEvent::TextDelta(text) => out.text.push_str(&text),
+                StreamEvent::ReasoningDelta(text) => out.reasoning.push_str(&text),
+                StreamEvent::CallFinished { call, .. } => out.calls.push(call),
+                StreamEvent::Warning(warning) => out.warnings.push(warning),
+                StreamEvent::CallStarted { .. } | StreamEvent::ArgumentsDelta { .. } => {}
+            }
+        }
+        out
+    }
+}
+
+/// Normalizes model output as it streams in, chunk by chunk.
+///
+/// Chunks may be split anywhere, even inside a multi-byte character or a
+/// marker: anything that might be the start of a marker is held back until
+/// it is decided (or, at [`finish`](Self::finish), released as text). The
+/// events of a stream always add up to what
+/// [`TextNormalizer::normalize_text`](super::TextNormalizer::normalize_text)
+/// returns for the whole text; a stream that ends inside a call gives
+/// [`NormalizeError::Incomplete`] and never a finished call.
+///
+/// ```
+/// use rig_compose::normalizer::{StreamEvent, TextNormalizer};
+///
+/// let mut stream = TextNormalizer::auto().stream();
+/// let mut events = Vec::new();
+/// for chunk in ["Let me check.<tool", "_call>\n{\"name\": \"get_wea", "ther\", \"arguments\": ",
+///               "{\"city\": \"Zürich\"}}\n</tool_call>"] {
+///     events.extend(stream.feed(chunk).unwrap());
+/// }
+/// events.extend(stream.finish().unwrap());
+/// assert_eq!(events[0], StreamEvent::TextDelta("Let me check.".into()));
+/// let finished: Vec<_> = events
+///     .iter()
+///     .filter_map(|e| match e {
+///         StreamEvent::CallFinished { call, .. } => Some(&call.invocation),
+///         _ => None,
+///     })
+///     .collect();
+/// assert_eq!(finished[0].args["city"], "Zürich");
+///
+/// // Cut off mid-call: an error, not a call.
+/// let mut cut = TextNormalizer::auto().stream();
+/// cut.feed("<tool_call>{\"name\": \"rm\", \"argum").unwrap();
+/// assert!(cut.finish().unwrap_err().is_incomplete());
+/// ```
+pub struct StreamingNormalizer {
+    segmenter: Segmenter,
+    /// Decoded text not yet consumed; `buf[0]` is byte `base` of the output.
+    buf: String,
+    base: usize,
+    /// Bytes of a character split across chunks.
+    utf8_tail: Vec<u8>,
+    /// A region waiting for its end starts at `buf[0]`; this is how long
+    /// `buf` was when it was last scanned.
+    pending: Option<usize>,
+    end_bytes: [bool; 256],
+    emitter: Emitter,
+    failed: Option<NormalizeError>,
+    finished: bool,
+}
+
+impl StreamingNormalizer {
+    pub(crate) fn new(segmenter: Segmenter) -> Self {
+        let mut this = Self {
+            segmenter,
+            buf: String::new(),
+            base: 0,
+            utf8_tail: Vec::new(),
+            pending: None,
+            end_bytes: [false; 256],
+            emitter: Emitter::default(),
+            failed: None,
+            finished: false,
+        };
+        this.refresh_end_bytes();
+        this
+    }
+
+    fn refresh_end_bytes(&mut self) {
+        let mut table = [false; 256];
+        for b in self.segmenter.end_bytes() {
+            if let Some(slot) = table.get_mut(usize::from(b)) {
+                *slot = true;
+            }
+        }
+        self.end_bytes = table;
+    }
+
+    /// Canonical name of the format in use, once known.
+    pub fn format(&self) -> Option<&'static str> {
+        self.segmenter.format_name()
+    }
+
+    /// Feed the next chunk; returns the events it completed.
+    pub fn feed(&mut self, chunk: impl AsRef<[u8]>) -> Result<Vec<StreamEvent>, NormalizeError> {
+        let mut events = Vec::new();
+        self.feed_into(chunk.as_ref(), &mut events)?;
+        Ok(events)
+    }
+
+    /// Like [`feed`](Self::feed), appending the events to `events`.
+    pub fn feed_into(
+        &mut self,
+        chunk: &[u8],
+        events: &mut Vec<StreamEvent>,
+    ) -> Result<(), NormalizeError> {
+        self.check_usable()?;
+        let added = self.decode(chunk)?;
+        if added == 0 {
+            return Ok(());
+        }
+        if let Some(region_len) = self.pending {
+            let fresh = self.buf.as_bytes().get(region_len..).unwrap_or_default();
+            let hit = fresh
+                .iter()
+                .any(|&b| self.end_bytes.get(usize::from(b)).copied().unwrap_or(false));
+            // Re-scan when an end byte arrives, while the region is still
+            // too short to know what it is, or after it grew by half (so
+            // the total re-scanning stays linear).
+            if !(hit || region_len < 32 || fresh.len() * 2 >= region_len) {
+                return Ok(());
+            }
+        }
+        self.run(false, events)
+    }
+
+    /// End the stream: release held-back text and report an unfinished
+    /// call as [`NormalizeError::Incomplete`].
+    pub fn finish(&mut self) -> Result<Vec<StreamEvent>, NormalizeError> {
+        self.check_usable()?;
+        if !self.utf8_tail.is_empty() {
+            let offset = self.base + self.buf.len();
+            return Err(self.fail(NormalizeError::InvalidUtf8 { offset }));
+        }
+        let mut events = Vec::new();
+        self.run(true, &mut events)?;
+        self.finished = true;
+        Ok(events)
+    }
+
+    fn check_usable(&self) -> Result<(), NormalizeError> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        if self.finished {
+            return Err(NormalizeError::malformed(
+                self.segmenter.format_name().unwrap_or("stream"),
+                self.base + self.buf.len(),
+                "stream already finished",
+            ));
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, err: NormalizeError) -> NormalizeError {
+        self.failed = Some(err.clone());
+        err
+    }
+
+    /// Append the decodable part of `chunk` to `buf`; returns bytes added.
+    fn decode(&mut self, chunk: &[u8]) -> Result<usize, NormalizeError> {
+        let owned;
+        let bytes = if self.utf8_tail.is_empty() {
+            chunk
+        } else {
+            let mut joined = std::mem::take(&mut self.utf8_tail);
+            joined.extend_from_slice(chunk);
+            owned = joined;
+            &owned
+        };
+        let (valid, rest) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text, &[][..]),
+            Err(err) => {
+                if err.error_len().is_some() {
+                    let offset = self.base + self.buf.len() + err.valid_up_to();
+                    return Err(self.fail(NormalizeError::InvalidUtf8 { offset }));
+                }
+                let (head, tail) = bytes.split_at(err.valid_up_to());
+                (std::str::from_utf8(head).unwrap_or_default(), tail)
+            }
+        };
+        self.buf.push_str(valid);
+        self.utf8_tail = rest.to_vec();
+        Ok(valid.len())
+    }
+
+    fn run(&mut self, at_eof: bool, events: &mut Vec<StreamEvent>) -> Result<(), NormalizeError> {
+        let before = self.segmenter.format_name();
+        self.emitter.events = std::mem::take(events);
+        let result = self
+            .segmenter
+            .advance(&self.buf, 0, self.base, at_eof, &mut self.emitter);
+        *events = std::mem::take(&mut self.emitter.events);
+        let stop = result.map_err(|err| self.fail(err))?;
+        if self.segmenter.format_name() != before {
+            self.refresh_end_bytes();
+        }
+        let (consumed, region) = match stop {
+            Stop::Done => (self.buf.len(), false),
+            Stop::Wait { at, region } => (at, region),
+        };
+        // Drop what is consumed so memory follows the unfinished part only.
+        self.buf.drain(..consumed);
+        self.base += consumed;
+        self.pending = region.then_some(self.buf.len());
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for StreamingNormalizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingNormalizer")
+            .field("format", &self.segmenter.format_name())
+            .field("buffered", &self.buf.len())
+            .field("offset", &(self.base + self.buf.len()))
+            .field("failed", &self.failed.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Turns segmenter output into events, tracking call indexes and what was
+/// already announced of unfinished calls.
+#[derive(Default)]
+struct Emitter {
+    events: Vec<StreamEvent>,
+    /// Calls finished so far (the index of the next call).
+    finished: usize,
+    /// Argument text already sent for each started, unfinished call.
+    started: Vec<String>,
+}
+
+impl Sink for Emitter {
+    fn text(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.events.push(StreamEvent::TextDelta(text.to_owned()));
+        }
+    }
+
+    fn reasoning(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.events
+                .push(StreamEvent::ReasoningDelta(text.to_owned()));
+        }
+    }
+
+    fn region(&mut self, region: RegionOutput) {
+        let RegionOutput {
+            calls,
+            text,
+            reasoning,
+            warnings,
+            ..
+        } = region;
+        self.text(&text);
+        self.reasoning(&reasoning);
+        for warning in warnings {
+            self.events.push(StreamEvent::Warning(warning));
+        }
+        for (k, call) in calls.into_iter().enumerate() {
+            let index = self.finished;
+            if self.started.get(k).is_none() {
+                self.events.push(StreamEvent::CallStarted {
+                    index,
+                    name: call.invocation.name.clone(),
+                    id: call.id.clone(),
+                });
+            }
+            self.events.push(StreamEvent::CallFinished { index, call });
+            self.finished += 1;
+        }
+        self.started.clear();
+    }
+
+    fn pending(&mut self, partial: Vec<PartialCall>) {
+        for (k, call) in partial.into_iter().enumerate() {
+            let index = self.finished + k;
+            match self.started.get_mut(k) {
+                None => {
+                    let Some(name) = call.name else { break };
+                    self.events.push(StreamEvent::CallStarted {
+                        index,
+                        name,
+                        id: call.id,
+                    });
+                    if !call.arguments.is_empty() {
+                        self.events.push(StreamEvent::ArgumentsDelta {
+                            index,
+                            delta: call.arguments.clone(),
+                        });
+                    }
+                    self.started.push(call.arguments);
+                }
+                Some(sent) => {
+                    if let Some(delta) = call.arguments.strip_prefix(sent.as_str())
+                        && !delta.is_empty()
+                    {
+                        self.events.push(StreamEvent::ArgumentsDelta {
+                            index,
+                            delta: delta.to_owned(),
+                        });
+                        *sent = call.arguments;
+                    }
+                }
+            }
+        }
+    }
+}
