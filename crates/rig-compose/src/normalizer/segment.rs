@@ -37,6 +37,8 @@ pub(crate) trait Sink {
     fn pending(&mut self, partial: Vec<PartialCall>) {
         let _ = partial;
     }
+    /// A region that was pending turned out not to be a call after all.
+    fn discard_pending(&mut self) {}
 }
 
 /// What one finished region produced.
@@ -484,6 +486,7 @@ impl Segmenter {
             }
         }
         // No candidate claims it: the opener is ordinary text.
+        sink.discard_pending();
         match opener {
             Some((_, _, marker)) => {
                 if in_reasoning {

@@ -337,6 +337,10 @@ impl Sink for Emitter {
         self.started.clear();
     }
 
+    fn discard_pending(&mut self) {
+        self.started.clear();
+    }
+
     fn pending(&mut self, partial: Vec<PartialCall>) {
         for (k, call) in partial.into_iter().enumerate() {
             let index = self.finished + k;

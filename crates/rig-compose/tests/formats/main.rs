@@ -24,5 +24,6 @@ mod hermes;
 // (end of XML-style families)
 
 // Auto-detection and cross-format checks.
+mod cross;
 
 // (end of cross-format checks)
