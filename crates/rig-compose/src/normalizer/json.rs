@@ -570,21 +570,6 @@ const ARG_KEYS: [&str; 4] = ["arguments", "parameters", "input", "args"];
 /// Keys that hold a call id, in order of preference.
 const ID_KEYS: [&str; 3] = ["id", "tool_call_id", "call_id"];
 
-/// Whether `value` looks like a call object: an object with a string
-/// under a name key (or an OpenAI-style `function` object).
-pub(crate) fn looks_like_call(value: &Value) -> bool {
-    let Some(object) = value.as_object() else {
-        return false;
-    };
-    NAME_KEYS
-        .iter()
-        .any(|k| object.get(*k).is_some_and(Value::is_string))
-        || object
-            .get("function")
-            .and_then(Value::as_object)
-            .is_some_and(|f| f.get("name").is_some_and(Value::is_string))
-}
-
 /// Turn a call object into a call and report it to `cx`.
 ///
 /// Accepts `name`/`tool_name` for the name, `arguments`/`parameters`/
@@ -698,7 +683,7 @@ pub(crate) fn report_call(
 /// `abcabc`-style names: some models repeat the tool name when they loop.
 fn is_doubled(name: &str) -> bool {
     let len = name.len();
-    len >= 6 && len % 2 == 0 && name.is_char_boundary(len / 2) && {
+    len >= 6 && len.is_multiple_of(2) && name.is_char_boundary(len / 2) && {
         let (a, b) = name.split_at(len / 2);
         a == b
     }
