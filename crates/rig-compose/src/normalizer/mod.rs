@@ -30,7 +30,8 @@
 //!
 //! Text formats live one per file under `formats/` and share the byte
 //! scanner (`scan`), the Python-literal parsers (`literal`) and located error
-//! messages (`diag`). Provider JSON shapes live in `structured`; the
+//! messages (`diag`). Provider JSON shapes live in [`providers`] (whole and
+//! streamed, with ids and reasoning) and in `structured` (the 0.5 API); the
 //! dispatch loop in `dispatch`.
 
 mod bounded;
@@ -46,6 +47,7 @@ mod json;
 pub mod limits;
 mod literal;
 mod markers;
+pub mod providers;
 mod scan;
 mod segment;
 mod stream;
@@ -72,6 +74,9 @@ pub use invocation::{
     ToolDispatchAction, ToolInvocation, ToolInvocationOutcome, ToolInvocationResult,
 };
 pub use limits::{MAX_INPUT_BYTES, MAX_NESTING_DEPTH};
+pub use providers::{
+    MAX_SSE_LINE_BYTES, Provider, ProviderStream, normalize_provider, normalize_provider_events,
+};
 pub use stream::{StreamEvent, StreamingNormalizer};
 pub use structured::StructuredToolCallNormalizer;
 pub use text::{Normalized, TextNormalizer};
