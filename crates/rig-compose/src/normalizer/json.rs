@@ -68,9 +68,8 @@ pub(crate) fn value_end(text: &str, from: usize) -> JsonEnd {
 pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     loop {
-        let rest = bytes.get(i..)?;
-        let at = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-        i += at;
+        // Strings are most of a call's bytes; memchr jumps over them.
+        i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
         if bytes.get(i) == Some(&b'\\') {
             i += 2;
         } else {
@@ -79,12 +78,32 @@ pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     }
 }
 
+/// Bytes that matter to [`container_end`] outside strings.
+static STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table
+};
+
 /// End of the object or array opening at `open`.
 fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
     // A stack of expected closers; bounded by the depth limit.
     let mut stack: Vec<u8> = Vec::new();
     let mut i = open;
-    while let Some(&b) = bytes.get(i) {
+    loop {
+        let rest = bytes.get(i..).unwrap_or_default();
+        let Some(step) = rest
+            .iter()
+            .position(|&b| STRUCTURAL.get(usize::from(b)).copied().unwrap_or(false))
+        else {
+            break;
+        };
+        i += step;
+        let Some(&b) = bytes.get(i) else { break };
         match b {
             b'"' => match string_end(bytes, i) {
                 Some(end) => {
@@ -99,7 +118,7 @@ fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
                 }
                 stack.push(if b == b'{' { b'}' } else { b']' });
             }
-            b'}' | b']' => {
+            _ => {
                 if stack.pop() != Some(b) {
                     return JsonEnd::Invalid(i);
                 }
@@ -107,7 +126,6 @@ fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
                     return JsonEnd::Complete(i + 1);
                 }
             }
-            _ => {}
         }
         i += 1;
     }
@@ -667,17 +685,16 @@ pub(crate) fn report_call(
             offset,
         });
     }
-    match ToolInvocation::new(name.clone(), args) {
-        Ok(invocation) => {
-            cx.call(invocation, id);
-            Ok(())
-        }
-        Err(_) => Err(NormalizeError::InvalidToolName {
+    // Same rule as `ToolInvocation::new`, without its error type.
+    if name.trim().is_empty() || !name.chars().all(super::invocation::is_identifier_char) {
+        return Err(NormalizeError::InvalidToolName {
             format,
             offset,
             name: super::diag::Clipped(&name).to_string(),
-        }),
+        });
     }
+    cx.call(ToolInvocation { name, args }, id);
+    Ok(())
 }
 
 /// `abcabc`-style names: some models repeat the tool name when they loop.
