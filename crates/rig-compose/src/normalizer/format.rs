@@ -266,6 +266,17 @@ pub trait ToolCallFormat: Send + Sync + fmt::Debug {
     /// pending region is only re-scanned when one of them arrives.
     fn end_bytes(&self) -> &'static [u8];
 
+    /// Literal markers one of which has always fully arrived when an
+    /// unfinished region becomes complete (its closing tags). When a format
+    /// lists them, streaming re-scans a pending region only when one
+    /// arrives, rather than on every [`end_bytes`](Self::end_bytes) byte,
+    /// so values full of `>` or `}` do not cost a re-scan each. Empty (the
+    /// default) means the end bytes decide. The end of the output is always
+    /// scanned, so a region completed some other way there is still found.
+    fn end_markers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Where the region at the start of `text` ends. `text` begins at the
     /// opener (or at the output start, see [`RegionStart`]) and runs to
     /// the end of what is known; `at_eof` says nothing more will come.
@@ -315,6 +326,9 @@ impl<T: ToolCallFormat + ?Sized> ToolCallFormat for &T {
     }
     fn end_bytes(&self) -> &'static [u8] {
         (**self).end_bytes()
+    }
+    fn end_markers(&self) -> &'static [&'static str] {
+        (**self).end_markers()
     }
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
         (**self).scan(text, start, at_eof)

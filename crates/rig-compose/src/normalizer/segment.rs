@@ -39,6 +39,11 @@ pub(crate) trait Sink {
     }
     /// A region that was pending turned out not to be a call after all.
     fn discard_pending(&mut self) {}
+    /// Whether calls of the region in progress were announced, so that the
+    /// rest of their argument text should be sent before they finish.
+    fn announced(&self) -> bool {
+        false
+    }
 }
 
 /// What one finished region produced.
@@ -82,6 +87,9 @@ struct Markers {
     /// whose calls inside reasoning are real.
     reasoning: Vec<(&'static str, MarkerSet)>,
     end_bytes: [bool; 256],
+    /// The closing markers of the active candidates, with the longest
+    /// one's length, when every candidate lists them.
+    end_markers: Option<(MarkerSet, usize)>,
     any_bare: bool,
 }
 
@@ -128,10 +136,23 @@ impl Markers {
                 (close, MarkerSet::new(markers))
             })
             .collect();
+        let end_markers = active
+            .iter()
+            .all(|(_, f)| !f.end_markers().is_empty())
+            .then(|| {
+                let all: Vec<&'static str> = active
+                    .iter()
+                    .flat_map(|(_, f)| f.end_markers().iter().copied())
+                    .collect();
+                let longest = all.iter().map(|m| m.len()).max().unwrap_or(0);
+                let set = MarkerSet::new(all.into_iter().map(|m| (m, MarkerKind::ReasoningClose)));
+                (set, longest)
+            });
         Self {
             visible: MarkerSet::new(visible),
             reasoning,
             end_bytes,
+            end_markers,
             any_bare: active.iter().any(|(_, f)| f.bare_at_start()),
         }
     }
@@ -216,12 +237,31 @@ impl Segmenter {
             .map(|f| f.name())
     }
 
-    /// Which bytes can finish a pending region of an active candidate.
-    pub(crate) fn end_bytes(&self) -> &[bool; 256] {
-        const ALL: [bool; 256] = [true; 256];
-        self.prepared
-            .markers(self.locked)
-            .map_or(&ALL, |m| &m.end_bytes)
+    /// Whether text appended at `arrived` to a pending region that starts
+    /// at `text[0]` can have completed it: a closing marker ends within it,
+    /// or (for formats without closing markers) an end byte arrived.
+    pub(crate) fn may_complete(&self, text: &str, arrived: usize) -> bool {
+        let Some(markers) = self.prepared.markers(self.locked) else {
+            return true;
+        };
+        match &markers.end_markers {
+            Some((set, longest)) => {
+                let from = arrived.saturating_sub(longest.saturating_sub(1));
+                matches!(set.find(text, from, true), Found::Marker(..))
+            }
+            None => text
+                .as_bytes()
+                .get(arrived..)
+                .unwrap_or_default()
+                .iter()
+                .any(|&b| {
+                    markers
+                        .end_bytes
+                        .get(usize::from(b))
+                        .copied()
+                        .unwrap_or(true)
+                }),
+        }
     }
 
     /// The candidates still in play, with their indexes.
@@ -513,6 +553,9 @@ impl Segmenter {
                             "format reported a region that is not on a character boundary",
                         ));
                     };
+                    if sink.announced() {
+                        sink.pending(format.partial(region, start));
+                    }
                     let schemas = self.prepared.options.schemas.clone();
                     let mut cx = ParseCx::new(schemas.as_deref(), base + at);
                     format

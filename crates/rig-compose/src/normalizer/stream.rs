@@ -166,13 +166,8 @@ impl StreamingNormalizer {
             return Ok(());
         }
         if let Some(region_len) = self.pending {
-            let table = self.segmenter.end_bytes();
             let arrived = self.buf.len() - added;
-            let new_bytes = self.buf.as_bytes().get(arrived..).unwrap_or_default();
-            self.end_seen = self.end_seen
-                || new_bytes
-                    .iter()
-                    .any(|&b| table.get(usize::from(b)).copied().unwrap_or(true));
+            self.end_seen = self.end_seen || self.segmenter.may_complete(&self.buf, arrived);
             let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
@@ -339,6 +334,10 @@ impl Sink for Emitter {
 
     fn discard_pending(&mut self) {
         self.started.clear();
+    }
+
+    fn announced(&self) -> bool {
+        !self.started.is_empty()
     }
 
     fn pending(&mut self, partial: Vec<PartialCall>) {

@@ -103,6 +103,10 @@ impl ToolCallFormat for DeepSeekV32 {
         &OPENERS
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["</｜DSML｜function_calls>", "</function_calls>"]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         b">"
     }

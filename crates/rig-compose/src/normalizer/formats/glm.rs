@@ -113,6 +113,10 @@ impl ToolCallFormat for Glm45 {
         &["<tool_call>"]
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["</tool_call>"]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         b">"
     }
@@ -150,6 +154,10 @@ impl ToolCallFormat for Glm47 {
 
     fn openers(&self) -> &'static [&'static str] {
         &["<tool_call>"]
+    }
+
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["</tool_call>"]
     }
 
     fn end_bytes(&self) -> &'static [u8] {

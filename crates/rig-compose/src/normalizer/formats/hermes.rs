@@ -113,6 +113,19 @@ impl ToolCallFormat for Hermes {
         &OPENERS
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &[
+            "</tool_call>",
+            "</function_call>",
+            "</tools>",
+            "</tool>",
+            "</response>",
+            "</json>",
+            "```",
+            "</function>",
+        ]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         // Every region ends with a closing tag or fence; a region without
         // one only ends at the end of the output, which is always scanned.

@@ -74,6 +74,10 @@ impl ToolCallFormat for HunyuanV3 {
         &["<tool_calls>"]
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["</tool_calls>"]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         b">"
     }

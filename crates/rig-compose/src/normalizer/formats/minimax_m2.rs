@@ -74,6 +74,10 @@ impl ToolCallFormat for MiniMaxM2 {
         &["<minimax:tool_call>"]
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["</minimax:tool_call>"]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         b">"
     }

@@ -116,6 +116,10 @@ impl ToolCallFormat for Qwen3Coder {
         &OPENERS
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["</tool_call>", "</function>"]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         b">"
     }

@@ -74,6 +74,10 @@ impl ToolCallFormat for SeedOss {
         &REASONING
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["</seed:tool_call>", "</function>"]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         b">"
     }

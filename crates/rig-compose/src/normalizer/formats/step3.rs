@@ -72,6 +72,10 @@ impl ToolCallFormat for Step3 {
         &["<｜tool_calls_begin｜>"]
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        &["<｜tool_calls_end｜>"]
+    }
+
     fn end_bytes(&self) -> &'static [u8] {
         b">"
     }
