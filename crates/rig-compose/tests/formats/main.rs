@@ -33,5 +33,6 @@ mod xml_support;
 
 // Auto-detection and cross-format checks.
 mod cross;
+mod readme;
 
 // (end of cross-format checks)
