@@ -67,7 +67,7 @@ static CATALOG: &[Entry] = &[
     Entry {
         format: &formats::Apriel,
         auto: true,
-        models: &["apriel"],
+        models: &["apriel", "apriel-nemotron"],
     },
     // `<tool_calls>{` (one object per line).
     Entry {

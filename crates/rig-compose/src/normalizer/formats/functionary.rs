@@ -287,7 +287,11 @@ fn segments(region: &str, start: RegionStart) -> Vec<Segment> {
                     Segment::Call { end, .. } => end,
                 };
                 let next = skip_ws(region.as_bytes(), end);
-                if !region.get(next..).unwrap_or_default().starts_with(SEPARATOR) {
+                if !region
+                    .get(next..)
+                    .unwrap_or_default()
+                    .starts_with(SEPARATOR)
+                {
                     break;
                 }
                 at = next + SEPARATOR.len();
@@ -389,7 +393,12 @@ impl ToolCallFormat for FunctionaryV32 {
                 }
             };
             let next = skip_ws(region.as_bytes(), end);
-            if !chain || !region.get(next..).unwrap_or_default().starts_with(SEPARATOR) {
+            if !chain
+                || !region
+                    .get(next..)
+                    .unwrap_or_default()
+                    .starts_with(SEPARATOR)
+            {
                 return out;
             }
             at = next + SEPARATOR.len();

@@ -176,8 +176,14 @@ mod tests {
     #[test]
     fn only_the_generic_keys() {
         let start = RegionStart::OutputStart;
-        assert_eq!(GenericJson.scan("{\"name\"", start, false), RegionScan::NotACall);
-        assert_eq!(GenericJson.scan("{\"respo", start, false), RegionScan::NeedMore);
+        assert_eq!(
+            GenericJson.scan("{\"name\"", start, false),
+            RegionScan::NotACall
+        );
+        assert_eq!(
+            GenericJson.scan("{\"respo", start, false),
+            RegionScan::NeedMore
+        );
         assert_eq!(
             GenericJson.scan("{\"response\": \"x\", \"extra\": 1}", start, true),
             RegionScan::NotACall

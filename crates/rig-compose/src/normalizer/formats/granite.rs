@@ -191,7 +191,10 @@ mod tests {
             Granite.scan("<tool_call>{\"name\"", start, false),
             RegionScan::NotACall
         );
-        assert_eq!(Granite.scan("<tool_call> ", start, false), RegionScan::NeedMore);
+        assert_eq!(
+            Granite.scan("<tool_call> ", start, false),
+            RegionScan::NeedMore
+        );
         assert_eq!(
             Granite.scan("<tool_call>[] </tool_call>", start, false),
             RegionScan::Complete(26)

@@ -122,7 +122,10 @@ mod tests {
             InternLm.scan("<|action_start|><|interpreter|>", start, false),
             RegionScan::NotACall
         );
-        assert_eq!(InternLm.scan("<|action_start|> <|plu", start, false), RegionScan::NeedMore);
+        assert_eq!(
+            InternLm.scan("<|action_start|> <|plu", start, false),
+            RegionScan::NeedMore
+        );
         assert_eq!(
             InternLm.scan("<|action_start|><|plugin|>{}<|action_end|>", start, false),
             RegionScan::Complete(42)

@@ -97,12 +97,12 @@ fn report_short_form(
                 Value::Null => Value::Object(serde_json::Map::new()),
                 Value::String(encoded) => json::parse_value(&encoded, format, "arguments", &name)
                     .map_err(|err| {
-                        NormalizeError::malformed(
-                            format,
-                            offset,
-                            format!("arguments string of `{name}`: {err}"),
-                        )
-                    })?,
+                    NormalizeError::malformed(
+                        format,
+                        offset,
+                        format!("arguments string of `{name}`: {err}"),
+                    )
+                })?,
                 other => other,
             };
             json::report_call(cx, format, offset, name, args, None)
@@ -566,8 +566,14 @@ mod tests {
     #[test]
     fn tool_calls_tag_needs_an_array() {
         let start = RegionStart::Opener(0);
-        assert_eq!(Jamba.scan("<tool_calls>\n{", start, false), RegionScan::NotACall);
-        assert_eq!(Jamba.scan("<tool_calls>\n", start, false), RegionScan::NeedMore);
+        assert_eq!(
+            Jamba.scan("<tool_calls>\n{", start, false),
+            RegionScan::NotACall
+        );
+        assert_eq!(
+            Jamba.scan("<tool_calls>\n", start, false),
+            RegionScan::NeedMore
+        );
         assert_eq!(
             Jamba.scan("<tool_calls><tool_call>", start, false),
             RegionScan::NotACall

@@ -232,11 +232,7 @@ fn kwargs(inner: &str, offset: usize, tool: &str) -> Result<Map<String, Value>, 
         cur.skip_ws();
         let value_at = at(&cur);
         let value = Fast::value(&mut cur, 0).map_err(|Bail| {
-            NormalizeError::malformed(
-                NAME,
-                value_at,
-                format!("`{key}` is not a Python literal"),
-            )
+            NormalizeError::malformed(NAME, value_at, format!("`{key}` is not a Python literal"))
         })?;
         if args.contains_key(key) {
             return Err(NormalizeError::DuplicateKey {
@@ -410,10 +406,16 @@ mod tests {
         assert_eq!(scan("{\"city\"", false), RegionScan::NotACall);
         assert_eq!(scan("{\"name\": \"f\"", false), RegionScan::NeedMore);
         assert_eq!(scan("{\"name\": \"f\"} ", false), RegionScan::NeedMore);
-        assert_eq!(scan("{\"name\": \"f\"} ok", false), RegionScan::Complete(13));
+        assert_eq!(
+            scan("{\"name\": \"f\"} ok", false),
+            RegionScan::Complete(13)
+        );
         assert_eq!(scan("{\"name\": \"f\"}; ", false), RegionScan::NeedMore);
         assert_eq!(scan("{\"name\": \"f\"}; ", true), RegionScan::Complete(14));
-        assert_eq!(scan("{\"name\": \"f\"}; x", false), RegionScan::Complete(14));
+        assert_eq!(
+            scan("{\"name\": \"f\"}; x", false),
+            RegionScan::Complete(14)
+        );
         assert_eq!(scan("brave_search.call(q=1)", true), RegionScan::NotACall);
     }
 
@@ -438,7 +440,10 @@ mod tests {
     #[test]
     fn kwargs_errors_are_located() {
         let err = kwargs("q=1, q=2", 10, "t").unwrap_err();
-        assert!(matches!(err, NormalizeError::DuplicateKey { offset: 18, .. }), "{err:?}");
+        assert!(
+            matches!(err, NormalizeError::DuplicateKey { offset: 18, .. }),
+            "{err:?}"
+        );
         let err = kwargs("q 1", 10, "t").unwrap_err();
         assert_eq!(err.offset(), Some(12));
         let err = kwargs("'x'", 10, "t").unwrap_err();

@@ -170,7 +170,10 @@ mod tests {
     #[test]
     fn only_objects_after_the_tag_are_ours() {
         let start = RegionStart::Opener(0);
-        assert_eq!(MiniMaxM1.scan("<tool_calls>[", start, false), RegionScan::NotACall);
+        assert_eq!(
+            MiniMaxM1.scan("<tool_calls>[", start, false),
+            RegionScan::NotACall
+        );
         assert_eq!(
             MiniMaxM1.scan("<tool_calls>\n<tool_call>", start, false),
             RegionScan::NotACall

@@ -177,8 +177,9 @@ impl ToolCallFormat for Mistral {
             }
             Ok(Layout::Named { name, id, args }) => {
                 let tool = slice(region, name);
-                let value = json::parse_value(value_body(region, args, None), NAME, "arguments", tool)
-                    .map_err(|err| err.shifted(args))?;
+                let value =
+                    json::parse_value(value_body(region, args, None), NAME, "arguments", tool)
+                        .map_err(|err| err.shifted(args))?;
                 let id = id.map(|id| slice(region, id).to_owned());
                 json::report_call(cx, NAME, name.0, tool.to_owned(), value, id)
             }
@@ -211,10 +212,7 @@ mod tests {
 
     #[test]
     fn layouts() {
-        assert_eq!(
-            layout("[TOOL_CALLS] [{"),
-            Ok(Layout::Json { at: 13 })
-        );
+        assert_eq!(layout("[TOOL_CALLS] [{"), Ok(Layout::Json { at: 13 }));
         assert_eq!(
             layout("[TOOL_CALLS]add{"),
             Ok(Layout::Named {
@@ -225,8 +223,14 @@ mod tests {
         );
         assert_eq!(layout("[TOOL_CALLS]add"), Err(RegionScan::NeedMore));
         assert_eq!(layout("[TOOL_CALLS]add["), Err(RegionScan::NeedMore));
-        assert_eq!(layout("[TOOL_CALLS]add[CALL_ID]ab"), Err(RegionScan::NeedMore));
-        assert_eq!(layout("[TOOL_CALLS]add[CALL_ID]ab["), Err(RegionScan::NeedMore));
+        assert_eq!(
+            layout("[TOOL_CALLS]add[CALL_ID]ab"),
+            Err(RegionScan::NeedMore)
+        );
+        assert_eq!(
+            layout("[TOOL_CALLS]add[CALL_ID]ab["),
+            Err(RegionScan::NeedMore)
+        );
         assert_eq!(
             layout("[TOOL_CALLS]add[CALL_ID]ab{"),
             Err(RegionScan::NotACall)

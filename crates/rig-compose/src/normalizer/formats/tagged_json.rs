@@ -561,15 +561,42 @@ mod tests {
 
     #[test]
     fn value_then_waits_for_the_next_byte() {
-        assert_eq!(scan_value_then("{} x", 0, None, false), RegionScan::Complete(2));
-        assert_eq!(scan_value_then("{}  ", 0, None, false), RegionScan::NeedMore);
-        assert_eq!(scan_value_then("{}  ", 0, None, true), RegionScan::Complete(2));
-        assert_eq!(scan_value_then("{}{\"a\":1}", 0, None, false), RegionScan::Complete(9));
-        assert_eq!(scan_value_then("[]{}", 0, None, false), RegionScan::Complete(2));
-        assert_eq!(scan_value_then("{} </x>", 0, Some("</x>"), false), RegionScan::Complete(7));
-        assert_eq!(scan_value_then("{} </", 0, Some("</x>"), false), RegionScan::NeedMore);
-        assert_eq!(scan_value_then("{} </", 0, Some("</x>"), true), RegionScan::Complete(2));
-        assert_eq!(scan_value_then("{\"a\": ]", 0, None, false), RegionScan::Complete(7));
+        assert_eq!(
+            scan_value_then("{} x", 0, None, false),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{}  ", 0, None, false),
+            RegionScan::NeedMore
+        );
+        assert_eq!(
+            scan_value_then("{}  ", 0, None, true),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{}{\"a\":1}", 0, None, false),
+            RegionScan::Complete(9)
+        );
+        assert_eq!(
+            scan_value_then("[]{}", 0, None, false),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{} </x>", 0, Some("</x>"), false),
+            RegionScan::Complete(7)
+        );
+        assert_eq!(
+            scan_value_then("{} </", 0, Some("</x>"), false),
+            RegionScan::NeedMore
+        );
+        assert_eq!(
+            scan_value_then("{} </", 0, Some("</x>"), true),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{\"a\": ]", 0, None, false),
+            RegionScan::Complete(7)
+        );
         assert_eq!(value_body("<x>{} </x>", 3, Some("</x>")), "{}");
     }
 }
