@@ -179,10 +179,14 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             let Strict(value) = access.next_value()?;
-            if map.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("{DUPLICATE}{key}")));
+            match map.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format_args!("{DUPLICATE}{}", slot.key())));
+                }
             }
-            map.insert(key, value);
         }
         Ok(Value::Object(map))
     }
@@ -214,9 +218,19 @@ pub(crate) fn parse_value(
     what: &str,
     tool: &str,
 ) -> Result<Value, NormalizeError> {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Strict>();
+    parse_one::<Strict>(text, format, what, tool).map(|Strict(value)| value)
+}
+
+/// [`parse_value`] for any strict deserializable shape.
+fn parse_one<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    format: &'static str,
+    what: &str,
+    tool: &str,
+) -> Result<T, NormalizeError> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<T>();
     let value = match stream.next() {
-        Some(Ok(Strict(value))) => value,
+        Some(Ok(value)) => value,
         Some(Err(err)) => return Err(from_serde(text, format, what, &err)),
         None => {
             return Err(NormalizeError::malformed(
@@ -241,6 +255,273 @@ pub(crate) fn parse_value(
             end + trailing,
             format!("unexpected text after the {what} JSON"),
         )),
+    }
+}
+
+/// Parse `text` as one call object or an array of call objects and report
+/// every call to `cx`. Reads the call objects' fields directly instead of
+/// building and then taking apart a map, which matters on the hot path;
+/// the rules are those of [`report_call_object`]. `offset` locates `text`
+/// in the region.
+pub(crate) fn report_calls_json(
+    text: &str,
+    offset: usize,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
+    let doc = parse_one::<CallDoc>(text, format, "tool call", "").map_err(|e| e.shifted(offset))?;
+    let items = match doc {
+        CallDoc::One(fields) => vec![CallItem::Call(fields)],
+        CallDoc::Many(items) => items,
+    };
+    for item in items {
+        match item {
+            CallItem::Call(fields) => report_fields(*fields, offset, format, cx)?,
+            CallItem::NotAnObject => {
+                return Err(NormalizeError::malformed(
+                    format,
+                    offset,
+                    "expected a call object",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The recognised fields of a call object, each slot indexed like the key
+/// lists ([`NAME_KEYS`], [`ARG_KEYS`], [`ID_KEYS`]).
+#[derive(Default)]
+struct CallFields {
+    names: [Option<Value>; 2],
+    args: [Option<Value>; 4],
+    ids: [Option<Value>; 3],
+    /// OpenAI nesting: `{"function": {"name", "arguments"}}`.
+    function: Option<Box<CallFields>>,
+    /// Other keys, kept only to notice repeats.
+    others: Vec<String>,
+}
+
+enum CallDoc {
+    One(Box<CallFields>),
+    Many(Vec<CallItem>),
+}
+
+enum CallItem {
+    Call(Box<CallFields>),
+    NotAnObject,
+}
+
+impl<'de> Deserialize<'de> for CallDoc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DocVisitor;
+        impl<'de> Visitor<'de> for DocVisitor {
+            type Value = CallDoc;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a call object or an array of call objects")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<CallDoc, A::Error> {
+                FieldsVisitor
+                    .visit_map(access)
+                    .map(|f| CallDoc::One(Box::new(f)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CallDoc, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<CallItem>()? {
+                    items.push(item);
+                }
+                Ok(CallDoc::Many(items))
+            }
+        }
+        deserializer.deserialize_any(DocVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for CallItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Strict::deserialize_fields_or_skip(deserializer)? {
+            Some(fields) => Ok(CallItem::Call(Box::new(fields))),
+            None => Ok(CallItem::NotAnObject),
+        }
+    }
+}
+
+impl Strict {
+    /// Read an object as call fields; any other value is skipped (strictly:
+    /// duplicate keys inside it are still errors).
+    fn deserialize_fields_or_skip<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<CallFields>, D::Error> {
+        struct ItemVisitor;
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Option<CallFields>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a call object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
+                FieldsVisitor.visit_map(access).map(Some)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                StrictVisitor.visit_seq(seq).map(|_| None)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+        }
+        deserializer.deserialize_any(ItemVisitor)
+    }
+}
+
+/// A key, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A `function` field: call fields when it is an object, else nothing.
+struct FunctionField(Option<CallFields>);
+
+impl<'de> Deserialize<'de> for FunctionField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Strict::deserialize_fields_or_skip(deserializer).map(FunctionField)
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = CallFields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a call object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<CallFields, A::Error> {
+        let mut fields = CallFields::default();
+        let duplicate = |key: &str| de::Error::custom(format_args!("{DUPLICATE}{key}"));
+        while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
+            let slot = if let Some(i) = NAME_KEYS.iter().position(|k| *k == key) {
+                fields.names.get_mut(i)
+            } else if let Some(i) = ARG_KEYS.iter().position(|k| *k == key) {
+                fields.args.get_mut(i)
+            } else if let Some(i) = ID_KEYS.iter().position(|k| *k == key) {
+                fields.ids.get_mut(i)
+            } else if key == "function" {
+                if fields.function.is_some() || fields.others.iter().any(|k| k == "function") {
+                    return Err(duplicate(&key));
+                }
+                let FunctionField(inner) = access.next_value()?;
+                match inner {
+                    Some(inner) => fields.function = Some(Box::new(inner)),
+                    None => fields.others.push(key.into_owned()),
+                }
+                continue;
+            } else {
+                if fields.others.iter().any(|k| *k == key) {
+                    return Err(duplicate(&key));
+                }
+                let Strict(_) = access.next_value()?;
+                fields.others.push(key.into_owned());
+                continue;
+            };
+            let Some(slot) = slot else { continue };
+            if slot.is_some() {
+                return Err(duplicate(&key));
+            }
+            let Strict(value) = access.next_value()?;
+            *slot = Some(value);
+        }
+        Ok(fields)
+    }
+}
+
+/// Report the call described by `fields` (see [`report_call_object`]).
+fn report_fields(
+    fields: CallFields,
+    offset: usize,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
+    let outer_id = first_id(&fields.ids);
+    let (names, args, id) = match fields.function {
+        Some(inner) => (
+            inner.names,
+            inner.args,
+            outer_id.or_else(|| first_id(&inner.ids)),
+        ),
+        None => (fields.names, fields.args, outer_id),
+    };
+    let name = names
+        .into_iter()
+        .flatten()
+        .find_map(|v| match v {
+            Value::String(name) => Some(name),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            NormalizeError::malformed(format, offset, "call object has no string `name`")
+        })?;
+    let args = decode_args(args.into_iter().flatten().next(), &name, offset, format)?;
+    report_call(cx, format, offset, name, args, id)
+}
+
+fn first_id(ids: &[Option<Value>]) -> Option<String> {
+    ids.iter().flatten().find_map(|v| match v {
+        Value::String(id) => Some(id.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Arguments as written: missing, `null` or a blank string are `{}`; a
+/// string holds JSON.
+fn decode_args(
+    args: Option<Value>,
+    name: &str,
+    offset: usize,
+    format: &'static str,
+) -> Result<Value, NormalizeError> {
+    match args {
+        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
+        Some(Value::String(encoded)) if encoded.trim().is_empty() => Ok(Value::Object(Map::new())),
+        Some(Value::String(encoded)) => parse_value(&encoded, format, "arguments", name)
+            // Offsets inside a decoded string do not map onto the output.
+            .map_err(|err| relocate(err, offset)),
+        Some(args) => Ok(args),
     }
 }
 
@@ -342,14 +623,12 @@ pub(crate) fn report_call_object(
         .ok_or_else(|| {
             NormalizeError::malformed(format, offset, "call object has no string `name`")
         })?;
-    let args = match ARG_KEYS.iter().find_map(|k| object.remove(*k)) {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(Value::String(encoded)) if encoded.trim().is_empty() => Value::Object(Map::new()),
-        Some(Value::String(encoded)) => parse_value(&encoded, format, "arguments", &name)
-            // Offsets inside a decoded string do not map onto the output.
-            .map_err(|err| relocate(err, offset))?,
-        Some(args) => args,
-    };
+    let args = decode_args(
+        ARG_KEYS.iter().find_map(|k| object.remove(*k)),
+        &name,
+        offset,
+        format,
+    )?;
     let id = take_id(&mut object);
     report_call(cx, format, offset, name, args, id)
 }
@@ -474,6 +753,48 @@ mod tests {
             parse_value(&deep, "t", "arguments", "f"),
             Err(NormalizeError::LimitExceeded { .. })
         ));
+    }
+
+    #[test]
+    fn direct_field_reading_matches_the_value_route() {
+        let docs = [
+            r#"{"name": "f", "arguments": {"x": 1}}"#,
+            r#"{"tool_name": "f", "input": {"x": 1}, "tool_call_id": 7}"#,
+            r#"{"name": "f", "parameters": {"x": 1}, "arguments": "{\"y\": 2}"}"#,
+            r#"{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}", "id": "c2"}}"#,
+            r#"{"function": "nope", "name": "g"}"#,
+            r#"{"name": 5, "tool_name": "h", "extra": [1, {"z": null}]}"#,
+            r#"{"name": "f", "arguments": null, "call_id": "k"}"#,
+            r#"{"arguments": {}}"#,
+            r#"{"name": "f", "arguments": "{\"a\":1}{\"a\":1}"}"#,
+            r#"[{"name": "a"}, {"name": "b", "args": {"q": [1]}}]"#,
+            r#"[{"name": "a"}, 3]"#,
+        ];
+        for doc in docs {
+            let mut direct = ParseCx::detached(None);
+            let direct_result = report_calls_json(doc, 0, "t", &mut direct);
+            let mut routed = ParseCx::detached(None);
+            let routed_result = match serde_json::from_str::<Value>(doc).unwrap() {
+                Value::Array(items) => items
+                    .into_iter()
+                    .try_for_each(|item| report_call_object(item, 0, "t", &mut routed)),
+                object => report_call_object(object, 0, "t", &mut routed),
+            };
+            assert_eq!(direct_result, routed_result, "{doc}");
+            assert_eq!(direct.calls(), routed.calls(), "{doc}");
+        }
+        let mut cx = ParseCx::detached(None);
+        let dup =
+            report_calls_json(r#"{"name": "f", "x": 1, "x": 2}"#, 0, "t", &mut cx).unwrap_err();
+        assert!(
+            matches!(dup, NormalizeError::DuplicateKey { ref key, .. } if key == "x"),
+            "{dup:?}"
+        );
+        let dup = report_calls_json(r#"{"name": "f", "name": "g"}"#, 0, "t", &mut cx).unwrap_err();
+        assert!(
+            matches!(dup, NormalizeError::DuplicateKey { ref key, .. } if key == "name"),
+            "{dup:?}"
+        );
     }
 
     #[test]

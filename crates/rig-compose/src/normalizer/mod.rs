@@ -1,21 +1,40 @@
 //! Tool-call normalization and dispatch.
 //!
-//! Models report tool calls either as structured provider JSON or as
-//! in-band text markers. Normalizers turn both into [`ToolInvocation`]s, and
-//! the dispatch functions run those through a chain of
-//! [`ToolDispatchHook`]s and a [`ToolRegistry`](crate::ToolRegistry), so
-//! policy, budgets and tracing never see provider formats.
+//! Models report tool calls either in-band, written into their text in a
+//! family-specific syntax, or as structured provider JSON. This module turns
+//! both into [`ToolInvocation`]s, whole or streamed, and the dispatch
+//! functions run those through a chain of [`ToolDispatchHook`]s and a
+//! [`ToolRegistry`](crate::ToolRegistry), so policy, budgets and tracing
+//! never see provider formats.
 //!
-//! | Normalizer | Input |
-//! |------------|-------|
-//! | [`LfmNormalizer`] | LiquidAI LFM text: `<\|tool_call_start\|>[f(k=v)]<\|tool_call_end\|>` |
-//! | [`StructuredToolCallNormalizer`] | OpenAI Responses `function_call` items and Chat Completions `tool_calls` |
+//! # Text formats
 //!
-//! Every parser is hardened against hostile model output: it never panics,
-//! never recurses without bound, and rejects input beyond the documented
-//! [`limits`] with a [`KernelError::NormalizerFailed`](crate::KernelError)
-//! that says what was wrong and where (byte offset or JSON path, and the
-//! tool when known).
+//! Every model family's syntax is a [`ToolCallFormat`] value (see
+//! [`formats`] and [`all_formats`]), found by its name or by the parser
+//! names vLLM and SGLang use ([`format_by_name`]), or guessed from a model
+//! name ([`format_for_model`]). A [`TextNormalizer`] applies one format, or
+//! detects it ([`TextNormalizer::auto`]), and returns a [`Normalized`]
+//! output: the calls with their ids, the visible text, the reasoning text
+//! and warnings. [`TextNormalizer::stream`] gives a
+//! [`StreamingNormalizer`] that takes chunks split anywhere and emits
+//! [`StreamEvent`]s which always add up to the whole-text result.
+//!
+//! ```
+//! use rig_compose::normalizer::TextNormalizer;
+//!
+//! let out = TextNormalizer::auto()
+//!     .normalize_text("<think>Weather needs a tool.</think>Checking.\n<tool_call>\n\
+//!         {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Lyon\"}}\n</tool_call>")
+//!     .unwrap();
+//! assert_eq!(out.format, Some("hermes"));
+//! assert_eq!(out.reasoning, "Weather needs a tool.");
+//! assert_eq!(out.text, "Checking.\n");
+//! assert_eq!(out.calls[0].invocation.args["city"], "Lyon");
+//! ```
+//!
+//! The 0.5 normalizers are unchanged: [`LfmNormalizer`] for LiquidAI LFM
+//! text and [`StructuredToolCallNormalizer`] for OpenAI Responses and Chat
+//! Completions payloads.
 //!
 //! ```
 //! use rig_compose::normalizer::{LfmNormalizer, ToolCallNormalizer};
@@ -26,12 +45,26 @@
 //! assert_eq!(calls[0].args["city"], "Berlin");
 //! ```
 //!
+//! # Robustness
+//!
+//! Model output is untrusted. Every parser finds object boundaries by
+//! balanced scanning (a closing tag or brace inside a string argument never
+//! ends a call), never panics, never recurses without bound, and rejects
+//! input beyond the documented [`limits`]. Failures are typed
+//! [`NormalizeError`]s that say what was wrong and the byte offset; the 0.5
+//! trait reports them as
+//! [`KernelError::NormalizerFailed`](crate::KernelError) with the same text.
+//! Output cut off inside a call is [`NormalizeError::Incomplete`], never a
+//! call.
+//!
 //! # Layout
 //!
-//! Text formats live one per file under `formats/` and share the byte
-//! scanner (`scan`), the Python-literal parsers (`literal`) and located error
-//! messages (`diag`). Provider JSON shapes live in `structured`; the
-//! dispatch loop in `dispatch`.
+//! `format` defines the trait, `segment` is the single driver behind both
+//! whole-text (`text`) and streaming (`stream`) normalization, `markers`
+//! finds markers, `catalog` names the shipped formats, `formats/` has one
+//! file per model family, `json` and `typing` are shared by the formats,
+//! `structured` holds the 0.5 provider normalizer and `dispatch` the
+//! dispatch loop.
 
 mod bounded;
 mod catalog;

@@ -37,6 +37,8 @@ pub(crate) trait Sink {
     fn pending(&mut self, partial: Vec<PartialCall>) {
         let _ = partial;
     }
+    /// A region that was pending turned out not to be a call after all.
+    fn discard_pending(&mut self) {}
 }
 
 /// What one finished region produced.
@@ -73,16 +75,108 @@ enum Mode {
     Reasoning { close: &'static str },
 }
 
+/// The markers to look for while some set of candidates is active.
+struct Markers {
+    visible: MarkerSet,
+    /// Per reasoning closing tag: that tag, plus the openers of formats
+    /// whose calls inside reasoning are real.
+    reasoning: Vec<(&'static str, MarkerSet)>,
+    end_bytes: [bool; 256],
+    any_bare: bool,
+}
+
+impl Markers {
+    /// Markers of every candidate, or of `only` that one.
+    fn build(options: &Options, only: Option<usize>) -> Self {
+        let active: Vec<(usize, &Arc<dyn ToolCallFormat>)> = options
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| only.is_none_or(|o| o == *i))
+            .collect();
+        let opener = |candidate, opener| MarkerKind::Opener { candidate, opener };
+        let mut visible = Vec::new();
+        let mut closes: Vec<&'static str> = Vec::new();
+        let mut end_bytes = [false; 256];
+        for (i, format) in &active {
+            for (j, marker) in format.openers().iter().enumerate() {
+                visible.push((*marker, opener(*i, j)));
+            }
+            for tags in format.reasoning_tags() {
+                visible.push((tags.open, MarkerKind::ReasoningOpen { close: tags.close }));
+                if !closes.contains(&tags.close) {
+                    closes.push(tags.close);
+                }
+            }
+            for &b in format.end_bytes() {
+                if let Some(slot) = end_bytes.get_mut(usize::from(b)) {
+                    *slot = true;
+                }
+            }
+        }
+        let reasoning = closes
+            .into_iter()
+            .map(|close| {
+                let mut markers = vec![(close, MarkerKind::ReasoningClose)];
+                for (i, format) in &active {
+                    if options.policy(format.as_ref()) == ReasoningCalls::Parse {
+                        for (j, marker) in format.openers().iter().enumerate() {
+                            markers.push((*marker, opener(*i, j)));
+                        }
+                    }
+                }
+                (close, MarkerSet::new(markers))
+            })
+            .collect();
+        Self {
+            visible: MarkerSet::new(visible),
+            reasoning,
+            end_bytes,
+            any_bare: active.iter().any(|(_, f)| f.bare_at_start()),
+        }
+    }
+}
+
+impl Options {
+    fn policy(&self, format: &dyn ToolCallFormat) -> ReasoningCalls {
+        self.reasoning_calls
+            .unwrap_or_else(|| format.reasoning_calls())
+    }
+}
+
+/// Options with their marker sets built once, shared by every run.
+pub(crate) struct Prepared {
+    pub(crate) options: Options,
+    /// `[0]`: all candidates; `[1 + i]`: candidate `i` once it is locked
+    /// (only built when there are several candidates).
+    sets: Vec<Markers>,
+}
+
+impl Prepared {
+    pub(crate) fn new(options: Options) -> Self {
+        let mut sets = vec![Markers::build(&options, None)];
+        if options.candidates.len() > 1 {
+            sets.extend((0..options.candidates.len()).map(|i| Markers::build(&options, Some(i))));
+        }
+        Self { options, sets }
+    }
+
+    fn markers(&self, locked: Option<usize>) -> Option<&Markers> {
+        match locked {
+            Some(i) if self.options.candidates.len() > 1 => self.sets.get(1 + i),
+            _ => self.sets.first(),
+        }
+    }
+}
+
 /// Incremental segmentation state for one output.
 pub(crate) struct Segmenter {
-    options: Options,
+    prepared: Arc<Prepared>,
     /// Index of the format locked in, once known.
     locked: Option<usize>,
     mode: Mode,
     /// No visible non-whitespace text has been produced yet.
     at_start: bool,
-    visible_markers: MarkerSet,
-    reasoning_markers: Vec<(&'static str, MarkerSet)>,
 }
 
 /// Why [`Segmenter::advance`] stopped short of the end of the text.
@@ -96,48 +190,44 @@ pub(crate) enum Stop {
 }
 
 impl Segmenter {
-    pub(crate) fn new(options: Options) -> Self {
-        let mut this = Self {
-            locked: if options.candidates.len() == 1 {
-                Some(0)
-            } else {
-                None
-            },
-            mode: Mode::Visible,
-            at_start: true,
-            visible_markers: MarkerSet::default(),
-            reasoning_markers: Vec::new(),
-            options,
+    pub(crate) fn new(prepared: Arc<Prepared>) -> Self {
+        let options = &prepared.options;
+        let locked = (options.candidates.len() == 1).then_some(0);
+        let first_tags = options
+            .candidates
+            .first()
+            .and_then(|f| f.reasoning_tags().first().copied());
+        let mode = match first_tags {
+            Some(tags) if options.starts_in_reasoning => Mode::Reasoning { close: tags.close },
+            _ => Mode::Visible,
         };
-        this.rebuild_markers();
-        let first_tags = this
-            .active()
-            .next()
-            .and_then(|(_, f)| f.reasoning_tags().first().copied());
-        if this.options.starts_in_reasoning
-            && let Some(tags) = first_tags
-        {
-            this.mode = Mode::Reasoning { close: tags.close };
+        Self {
+            prepared,
+            locked,
+            mode,
+            at_start: true,
         }
-        this
     }
 
     /// Canonical name of the format in use, once known.
     pub(crate) fn format_name(&self) -> Option<&'static str> {
         self.locked
-            .and_then(|i| self.options.candidates.get(i))
+            .and_then(|i| self.prepared.options.candidates.get(i))
             .map(|f| f.name())
     }
 
-    /// Bytes that can finish a pending region of any active candidate.
-    pub(crate) fn end_bytes(&self) -> impl Iterator<Item = u8> + '_ {
-        self.active()
-            .flat_map(|(_, f)| f.end_bytes().iter().copied())
+    /// Which bytes can finish a pending region of an active candidate.
+    pub(crate) fn end_bytes(&self) -> &[bool; 256] {
+        const ALL: [bool; 256] = [true; 256];
+        self.prepared
+            .markers(self.locked)
+            .map_or(&ALL, |m| &m.end_bytes)
     }
 
     /// The candidates still in play, with their indexes.
     fn active(&self) -> impl Iterator<Item = (usize, &Arc<dyn ToolCallFormat>)> + '_ {
-        self.options
+        self.prepared
+            .options
             .candidates
             .iter()
             .enumerate()
@@ -145,59 +235,12 @@ impl Segmenter {
     }
 
     fn reasoning_policy(&self, format: &dyn ToolCallFormat) -> ReasoningCalls {
-        self.options
-            .reasoning_calls
-            .unwrap_or_else(|| format.reasoning_calls())
-    }
-
-    fn rebuild_markers(&mut self) {
-        let mut visible = Vec::new();
-        let mut closes: Vec<&'static str> = Vec::new();
-        for (i, format) in self.active() {
-            for (j, opener) in format.openers().iter().enumerate() {
-                visible.push((
-                    *opener,
-                    MarkerKind::Opener {
-                        candidate: i,
-                        opener: j,
-                    },
-                ));
-            }
-            for tags in format.reasoning_tags() {
-                visible.push((tags.open, MarkerKind::ReasoningOpen { close: tags.close }));
-                if !closes.contains(&tags.close) {
-                    closes.push(tags.close);
-                }
-            }
-        }
-        // Inside reasoning: its closing tag, plus the openers of formats
-        // whose calls inside reasoning are real.
-        let mut reasoning = Vec::new();
-        for close in closes {
-            let mut markers = vec![(close, MarkerKind::ReasoningClose)];
-            for (i, format) in self.active() {
-                if self.reasoning_policy(format.as_ref()) == ReasoningCalls::Parse {
-                    for (j, opener) in format.openers().iter().enumerate() {
-                        markers.push((
-                            *opener,
-                            MarkerKind::Opener {
-                                candidate: i,
-                                opener: j,
-                            },
-                        ));
-                    }
-                }
-            }
-            reasoning.push((close, MarkerSet::new(markers)));
-        }
-        self.visible_markers = MarkerSet::new(visible);
-        self.reasoning_markers = reasoning;
+        self.prepared.options.policy(format)
     }
 
     fn lock(&mut self, candidate: usize) {
         if self.locked.is_none() {
             self.locked = Some(candidate);
-            self.rebuild_markers();
         }
     }
 
@@ -237,12 +280,16 @@ impl Segmenter {
         at_eof: bool,
         sink: &mut dyn Sink,
     ) -> Result<Step, NormalizeError> {
-        if self.at_start && self.active().any(|(_, f)| f.bare_at_start()) {
+        let prepared = Arc::clone(&self.prepared);
+        let Some(markers) = prepared.markers(self.locked) else {
+            return Ok(Step::Continue(text.len()));
+        };
+        if self.at_start && markers.any_bare {
             if let Some(step) = self.output_start(text, pos, base, at_eof, sink)? {
                 return Ok(step);
             }
         }
-        let found = self.visible_markers.find(text, pos, at_eof);
+        let found = markers.visible.find(text, pos, at_eof);
         let upto = match found {
             Found::Marker(at, ..) | Found::Partial(at) => at,
             Found::Nothing => text.len(),
@@ -295,7 +342,11 @@ impl Segmenter {
             })));
         }
         // Markers (reasoning tags, openers) take precedence at the start.
-        match self.visible_markers.find(text, first, at_eof) {
+        let prepared = Arc::clone(&self.prepared);
+        let Some(markers) = prepared.markers(self.locked) else {
+            return Ok(None);
+        };
+        match markers.visible.find(text, first, at_eof) {
             Found::Marker(at, ..) if at == first => return Ok(None),
             Found::Partial(at) if at == first => {
                 return Ok(Some(Step::Stop(Stop::Wait {
@@ -333,10 +384,10 @@ impl Segmenter {
         close: &'static str,
         sink: &mut dyn Sink,
     ) -> Result<Step, NormalizeError> {
-        let Some(markers) = self
-            .reasoning_markers
-            .iter()
-            .find(|(c, _)| *c == close)
+        let prepared = Arc::clone(&self.prepared);
+        let Some(markers) = prepared
+            .markers(self.locked)
+            .and_then(|m| m.reasoning.iter().find(|(c, _)| *c == close))
             .map(|(_, m)| m)
         else {
             // The closing tag belongs to no active format (auto locked to
@@ -426,11 +477,11 @@ impl Segmenter {
             }
         }
         for (candidate, start) in asks {
-            let Some(format) = self.options.candidates.get(candidate).cloned() else {
+            let Some(format) = self.prepared.options.candidates.get(candidate).cloned() else {
                 continue;
             };
             let mut scan = format.scan(rest, start, at_eof);
-            if start == RegionStart::OutputStart && self.options.strict_bare {
+            if start == RegionStart::OutputStart && self.prepared.options.strict_bare {
                 scan = strict_bare(scan, rest, at_eof);
             }
             match scan {
@@ -461,7 +512,7 @@ impl Segmenter {
                             "format reported a region that is not on a character boundary",
                         ));
                     };
-                    let schemas = self.options.schemas.clone();
+                    let schemas = self.prepared.options.schemas.clone();
                     let mut cx = ParseCx::new(schemas.as_deref(), base + at);
                     format
                         .parse(region, start, &mut cx)
@@ -484,6 +535,7 @@ impl Segmenter {
             }
         }
         // No candidate claims it: the opener is ordinary text.
+        sink.discard_pending();
         match opener {
             Some((_, _, marker)) => {
                 if in_reasoning {

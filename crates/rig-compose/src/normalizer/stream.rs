@@ -119,7 +119,6 @@ pub struct StreamingNormalizer {
     /// A region waiting for its end starts at `buf[0]`; this is how long
     /// `buf` was when it was last scanned.
     pending: Option<usize>,
-    end_bytes: [bool; 256],
     emitter: Emitter,
     failed: Option<NormalizeError>,
     finished: bool,
@@ -127,29 +126,16 @@ pub struct StreamingNormalizer {
 
 impl StreamingNormalizer {
     pub(crate) fn new(segmenter: Segmenter) -> Self {
-        let mut this = Self {
+        Self {
             segmenter,
             buf: String::new(),
             base: 0,
             utf8_tail: Vec::new(),
             pending: None,
-            end_bytes: [false; 256],
             emitter: Emitter::default(),
             failed: None,
             finished: false,
-        };
-        this.refresh_end_bytes();
-        this
-    }
-
-    fn refresh_end_bytes(&mut self) {
-        let mut table = [false; 256];
-        for b in self.segmenter.end_bytes() {
-            if let Some(slot) = table.get_mut(usize::from(b)) {
-                *slot = true;
-            }
         }
-        self.end_bytes = table;
     }
 
     /// Canonical name of the format in use, once known.
@@ -177,13 +163,21 @@ impl StreamingNormalizer {
         }
         if let Some(region_len) = self.pending {
             let fresh = self.buf.as_bytes().get(region_len..).unwrap_or_default();
+            let table = self.segmenter.end_bytes();
             let hit = fresh
                 .iter()
-                .any(|&b| self.end_bytes.get(usize::from(b)).copied().unwrap_or(false));
-            // Re-scan when an end byte arrives, while the region is still
-            // too short to know what it is, or after it grew by half (so
-            // the total re-scanning stays linear).
-            if !(hit || region_len < 32 || fresh.len() * 2 >= region_len) {
+                .any(|&b| table.get(usize::from(b)).copied().unwrap_or(true));
+            // Re-scan when a byte that can end the region arrives. Other
+            // re-scans only serve the call-started and argument-delta
+            // events: frequent until a call is announced, then each time
+            // the region doubles, which keeps total re-scanning linear.
+            let announced = !self.emitter.started.is_empty();
+            let grown = if announced {
+                fresh.len() >= region_len
+            } else {
+                region_len < 64 || fresh.len() * 2 >= region_len
+            };
+            if !(hit || grown) {
                 return Ok(());
             }
         }
@@ -251,16 +245,12 @@ impl StreamingNormalizer {
     }
 
     fn run(&mut self, at_eof: bool, events: &mut Vec<StreamEvent>) -> Result<(), NormalizeError> {
-        let before = self.segmenter.format_name();
         self.emitter.events = std::mem::take(events);
         let result = self
             .segmenter
             .advance(&self.buf, 0, self.base, at_eof, &mut self.emitter);
         *events = std::mem::take(&mut self.emitter.events);
         let stop = result.map_err(|err| self.fail(err))?;
-        if self.segmenter.format_name() != before {
-            self.refresh_end_bytes();
-        }
         let (consumed, region) = match stop {
             Stop::Done => (self.buf.len(), false),
             Stop::Wait { at, region } => (at, region),
@@ -334,6 +324,10 @@ impl Sink for Emitter {
             self.events.push(StreamEvent::CallFinished { index, call });
             self.finished += 1;
         }
+        self.started.clear();
+    }
+
+    fn discard_pending(&mut self) {
         self.started.clear();
     }
 

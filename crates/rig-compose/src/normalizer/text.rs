@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::ToolInvocation;
 use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParsedCall, ReasoningCalls, ToolCallFormat};
-use super::segment::{Options, RegionOutput, Segmenter, Sink};
+use super::segment::{Options, Prepared, RegionOutput, Segmenter, Sink};
 use super::stream::StreamingNormalizer;
 use super::traits::ToolCallNormalizer;
 use super::typing::SchemaSet;
@@ -107,6 +107,8 @@ impl Sink for Normalized {
 #[derive(Clone)]
 pub struct TextNormalizer {
     options: Options,
+    /// The options with their marker sets built, shared by every run.
+    prepared: Arc<Prepared>,
     /// The format a model hint put first, for [`Self::preferred_format`].
     hint: Option<&'static str>,
 }
@@ -141,16 +143,24 @@ impl TextNormalizer {
     }
 
     fn from_candidates(candidates: Vec<Arc<dyn ToolCallFormat>>, strict_bare: bool) -> Self {
+        let options = Options {
+            candidates,
+            reasoning_calls: None,
+            schemas: None,
+            starts_in_reasoning: false,
+            strict_bare,
+        };
         Self {
-            options: Options {
-                candidates,
-                reasoning_calls: None,
-                schemas: None,
-                starts_in_reasoning: false,
-                strict_bare,
-            },
+            prepared: Arc::new(Prepared::new(options.clone())),
+            options,
             hint: None,
         }
+    }
+
+    /// Rebuild the prepared marker sets after an option changed.
+    fn prepare(mut self) -> Self {
+        self.prepared = Arc::new(Prepared::new(self.options.clone()));
+        self
     }
 
     /// Type the text values of XML-style formats with these argument
@@ -158,14 +168,14 @@ impl TextNormalizer {
     #[must_use]
     pub fn with_schemas(mut self, schemas: SchemaSet) -> Self {
         self.options.schemas = Some(Arc::new(schemas));
-        self
+        self.prepare()
     }
 
     /// Override the format's policy for calls found inside reasoning.
     #[must_use]
     pub fn with_reasoning_calls(mut self, policy: ReasoningCalls) -> Self {
         self.options.reasoning_calls = Some(policy);
-        self
+        self.prepare()
     }
 
     /// Treat the output as starting inside reasoning: the chat template
@@ -174,7 +184,7 @@ impl TextNormalizer {
     #[must_use]
     pub fn starting_in_reasoning(mut self, yes: bool) -> Self {
         self.options.starts_in_reasoning = yes;
-        self
+        self.prepare()
     }
 
     /// Canonical name of the fixed format, or of the format tried first by
@@ -191,7 +201,7 @@ impl TextNormalizer {
     /// An output that ends inside a call is
     /// [`NormalizeError::Incomplete`], never a call.
     pub fn normalize_text(&self, raw: &str) -> Result<Normalized, NormalizeError> {
-        let mut segmenter = Segmenter::new(self.options.clone());
+        let mut segmenter = Segmenter::new(Arc::clone(&self.prepared));
         let mut out = Normalized::default();
         segmenter.advance(raw, 0, 0, true, &mut out)?;
         Ok(out)
@@ -199,7 +209,7 @@ impl TextNormalizer {
 
     /// A streaming normalizer with this configuration.
     pub fn stream(&self) -> StreamingNormalizer {
-        StreamingNormalizer::new(Segmenter::new(self.options.clone()))
+        StreamingNormalizer::new(Segmenter::new(Arc::clone(&self.prepared)))
     }
 }
 

@@ -103,7 +103,7 @@ fn duplicated_arguments_and_keys_are_errors() {
         r#"<tool_call>{"name": "f", "name": "g", "arguments": {}}</tool_call>"#,
     );
     assert!(
-        matches!(e, NormalizeError::DuplicateKey { ref key, offset: 35, .. } if key == "name"),
+        matches!(e, NormalizeError::DuplicateKey { ref key, offset: 30, .. } if key == "name"),
         "{e:?}"
     );
 }

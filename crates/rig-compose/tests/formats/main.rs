@@ -33,5 +33,6 @@ mod mistral;
 // (end of XML-style families)
 
 // Auto-detection and cross-format checks.
+mod cross;
 
 // (end of cross-format checks)

@@ -114,7 +114,9 @@ impl ToolCallFormat for Hermes {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b">`}]"
+        // Every region ends with a closing tag or fence; a region without
+        // one only ends at the end of the output, which is always scanned.
+        b">`"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {

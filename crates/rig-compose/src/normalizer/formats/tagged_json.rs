@@ -146,17 +146,7 @@ pub(crate) fn parse_calls_json(
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
-    let value =
-        json::parse_value(text, format, "tool call", "").map_err(|err| err.shifted(offset))?;
-    match value {
-        serde_json::Value::Array(items) => {
-            for item in items {
-                json::report_call_object(item, offset, format, cx)?;
-            }
-            Ok(())
-        }
-        object => json::report_call_object(object, offset, format, cx),
-    }
+    json::report_calls_json(text, offset, format, cx)
 }
 
 /// What has been written of the calls in the JSON `text` (the body of an

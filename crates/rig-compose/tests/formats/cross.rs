@@ -1,0 +1,130 @@
+//! Checks over every shipped format at once: names resolve, and streaming
+//! random inputs built from all formats' markers in random chunks always
+//! gives the whole-text result (calls, text, reasoning, warnings or the
+//! same error).
+
+use proptest::prelude::*;
+use rig_compose::normalizer::{TextNormalizer, all_formats, format_by_name};
+
+use crate::harness::{Outcome, outcome, stream_chunks};
+
+/// Pieces that inputs are assembled from: every opener and reasoning tag of
+/// every format, closers and bodies from the catalogue, and plain text.
+fn pieces() -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for format in all_formats() {
+        out.extend(format.openers().iter().map(|s| (*s).to_owned()));
+        for tags in format.reasoning_tags() {
+            out.push(tags.open.to_owned());
+            out.push(tags.close.to_owned());
+        }
+    }
+    let extra = [
+        "</tool_call>",
+        "</tool_calls>",
+        "</function>",
+        "</parameter>",
+        "<parameter=city>",
+        "<function=f>",
+        "<arg_key>",
+        "</arg_key>",
+        "<arg_value>",
+        "</arg_value>",
+        "<invoke name=\"f\">",
+        "</invoke>",
+        "<parameter name=\"k\">",
+        "<|tool_call_end|>",
+        "<|tool_calls_section_end|>",
+        "<|tool_call_argument_begin|>",
+        "functions.f:0",
+        "<｜tool▁sep｜>",
+        "<｜tool▁call▁end｜>",
+        "<｜tool▁calls▁end｜>",
+        "<|message|>",
+        "<|call|>",
+        "<|end|>",
+        "commentary to=functions.f ",
+        "<|constrain|>json",
+        "[ARGS]",
+        "[CALL_ID]",
+        "{\"name\": \"f\", \"arguments\": {\"a\": 1}}",
+        "{\"name\": \"g\", \"parameters\": {}}",
+        "[{\"name\": \"f\", \"arguments\": {}}]",
+        "{\"a\": \"}\"}",
+        "f(x=1)",
+        "[f(x='a')]",
+        "g()",
+        "get_weather",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        "'",
+        "\n",
+        " ",
+        "é",
+        "北京",
+        "🌧",
+        ",",
+        ";",
+        ">>>",
+        "all\n",
+        "call:f{a:1}",
+        "<|\"|>",
+        "<escape>",
+        "Hello there. ",
+    ];
+    out.extend(extra.iter().map(|s| (*s).to_owned()));
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn input() -> impl Strategy<Value = String> {
+    let pieces = pieces();
+    prop::collection::vec(prop::sample::select(pieces), 0..14).prop_map(|v| v.concat())
+}
+
+fn normalizers() -> Vec<TextNormalizer> {
+    let mut out: Vec<TextNormalizer> = all_formats().map(TextNormalizer::new).collect();
+    out.push(TextNormalizer::auto());
+    out.push(TextNormalizer::auto_for_model(
+        "moonshotai/Kimi-K2-Instruct",
+    ));
+    out
+}
+
+#[test]
+fn every_format_resolves_by_every_name() {
+    for format in all_formats() {
+        assert_eq!(format_by_name(format.name()).unwrap().name(), format.name());
+        for alias in format.aliases() {
+            assert_eq!(
+                format_by_name(alias).unwrap().name(),
+                format.name(),
+                "{alias}"
+            );
+        }
+        assert!(!format.describe().is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn streaming_equals_whole_for_every_format(raw in input(), seed in prop::collection::vec(0usize..1000, 0..10)) {
+        let bytes = raw.as_bytes();
+        let mut cuts: Vec<usize> = seed.iter().map(|s| s * bytes.len() / 1000).collect();
+        cuts.sort_unstable();
+        for normalizer in normalizers() {
+            let expected: Result<Outcome, _> = outcome(&normalizer.normalize_text(&raw));
+            let streamed = outcome(&stream_chunks(&normalizer, bytes, &cuts));
+            prop_assert_eq!(&streamed, &expected, "{:?} cuts {:?} of {:?}", normalizer, cuts, raw);
+            let every: Vec<usize> = (1..bytes.len()).collect();
+            let byte_by_byte = outcome(&stream_chunks(&normalizer, bytes, &every));
+            prop_assert_eq!(&byte_by_byte, &expected, "{:?} byte by byte of {:?}", normalizer, raw);
+        }
+    }
+}
