@@ -121,7 +121,7 @@ impl ToolCallFormat for Granite {
 ///     )
 ///     .unwrap();
 /// assert_eq!(out.calls.len(), 2);
-/// assert_eq!(out.text, "  ");
+/// assert_eq!(out.text, " ");
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Granite20bFc;

@@ -478,12 +478,12 @@ fn xlam_layout(start: RegionStart) -> MarkedJson {
 /// start of the output (after any reasoning), in a `` ```json `` fence, or
 /// after `[TOOL_CALLS]` or `<tool_call>`:
 ///
-/// ```text
+/// ````text
 /// [{"name": "get_weather", "arguments": {"city": "Paris"}}]
 /// ```json
 /// [{"name": "get_weather", "arguments": {"city": "Paris"}}]
 /// ```
-/// ```
+/// ````
 ///
 /// A single call object is accepted too. Bare and fenced JSON is a call
 /// only when it is made of call objects, so other JSON stays text. In

@@ -4,7 +4,7 @@
 use super::tagged_json::{self, could_become, skip_ws};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
-use crate::normalizer::json::{self, JsonEnd, value_end};
+use crate::normalizer::json::{JsonEnd, value_end};
 
 const NAME: &str = "minimax_m1";
 const OPEN: &str = "<tool_calls>";
@@ -131,9 +131,7 @@ impl ToolCallFormat for MiniMaxM1 {
                 _ => body_end,
             };
             let object = region.get(at..end).unwrap_or_default();
-            let value =
-                json::parse_value(object, NAME, "tool call", "").map_err(|err| err.shifted(at))?;
-            json::report_call_object(value, at, NAME, cx)?;
+            tagged_json::parse_calls_json(object, at, NAME, cx)?;
             at = skip_ws(bytes, end);
         }
         Ok(())
