@@ -32,6 +32,13 @@ static CATALOG: &[Entry] = &[
     // (end of XML-style families)
     //
     // ── JSON between markers. ─────────────────────────────────────────────
+    // Before Hermes: Hermes also takes `<function_call>{…}`, but needs a
+    // closing tag, which granite-20b-functioncalling never writes.
+    Entry {
+        format: &formats::Granite20bFc,
+        auto: true,
+        models: &["granite-20b-functioncalling", "granite-20b-fc"],
+    },
     Entry {
         format: &formats::Hermes,
         auto: true,
@@ -42,11 +49,6 @@ static CATALOG: &[Entry] = &[
         format: &formats::Granite,
         auto: true,
         models: &["granite"],
-    },
-    Entry {
-        format: &formats::Granite20bFc,
-        auto: true,
-        models: &["granite-20b-functioncalling", "granite-20b-fc"],
     },
     Entry {
         format: &formats::InternLm,

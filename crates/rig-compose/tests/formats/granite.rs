@@ -179,3 +179,18 @@ proptest! {
         prop_chunkings(&fc(), raw, &cuts);
     }
 }
+
+#[test]
+fn function_call_in_auto_mode() {
+    let auto = TextNormalizer::auto();
+    let out = ok(
+        &auto,
+        "<function_call> {\"name\": \"a\", \"arguments\": {}} <function_call> {\"name\": \"b\", \"arguments\": {\"x\": 1}}",
+    );
+    assert_eq!(out.format, Some("granite_20b_fc"));
+    assert_eq!(names(&out), ["a", "b"]);
+    // Other JSON in the tag is left to Hermes, which leaves it as text.
+    let raw = "<function_call>{\"a\": 1}</function_call>";
+    assert_eq!(ok(&auto, raw).text, raw);
+    assert_eq!(ok(&fc(), raw).text, raw);
+}

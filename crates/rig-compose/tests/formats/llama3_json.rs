@@ -178,6 +178,8 @@ fn ordinary_json_at_the_start_is_text() {
         "[1, 2, 3] are numbers",
         "[{\"a\": 1}]",
         "{\"parameters\": {}}",
+        "{\"name\": \"Ada Lovelace\", \"born\": 1815}",
+        "[{\"name\": \"Ada\"}, {\"name\": \"Alan\"}]",
     ] {
         let out = ok(&llama(), raw);
         assert!(out.calls.is_empty(), "{raw:?}");

@@ -84,7 +84,8 @@ impl ToolCallFormat for Cohere {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b">]}"
+        // `<|END_ACTION|>`; response markers complete at once.
+        b">"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {

@@ -77,7 +77,9 @@ impl ToolCallFormat for FunctionaryV31 {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}>"
+        // `</function>` or the next `<function=`; the end of the output is
+        // always scanned.
+        b"<>"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
@@ -323,7 +325,9 @@ impl ToolCallFormat for FunctionaryV32 {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}>\n"
+        // The next `>>>` (segments also end at the end of the output,
+        // which is always scanned).
+        b">"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {

@@ -96,7 +96,9 @@ impl ToolCallFormat for GenericJson {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}"
+        // The object is the whole output: it ends at the end of the output,
+        // which is always scanned.
+        b""
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {

@@ -2,7 +2,7 @@
 //! followed by a JSON array of calls, and granite-20b-functioncalling's
 //! `<function_call> {…}` sequence.
 
-use super::tagged_json::MarkedJson;
+use super::tagged_json::{CallJson, MarkedJson, call_json, json_after};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
 
@@ -71,7 +71,9 @@ impl ToolCallFormat for Granite {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}]>"
+        // The array ends the region once the next byte is known: the end of
+        // the output (always scanned), a closing tag or a special token.
+        b"<>"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
@@ -109,7 +111,8 @@ impl ToolCallFormat for Granite {
 /// ```
 ///
 /// A call ends with its JSON object (a `</function_call>` right after it
-/// is consumed if present). Also found as `granite-20b-fc`.
+/// is consumed if present); JSON that is not a call object stays text.
+/// Also found as `granite-20b-fc`.
 ///
 /// ```
 /// use rig_compose::normalizer::{TextNormalizer, formats::Granite20bFc};
@@ -150,13 +153,25 @@ impl ToolCallFormat for Granite20bFc {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}>"
+        // The next `<function_call>`, a closing tag, or the end of the
+        // output (always scanned).
+        b"<>"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
-        match start {
-            RegionStart::Opener(_) => FUNCTION_CALL_LAYOUT.scan(text, at_eof),
-            RegionStart::OutputStart => RegionScan::NotACall,
+        if start == RegionStart::OutputStart {
+            return RegionScan::NotACall;
+        }
+        // `<function_call>` is a generic tag (Hermes-style models wrap
+        // other JSON in it too): only a call object is taken.
+        let at = match json_after(text, FUNCTION_CALL.len(), b"{") {
+            Ok(at) => at,
+            Err(answer) => return answer,
+        };
+        match call_json(text, at, false) {
+            CallJson::Calls(_) => FUNCTION_CALL_LAYOUT.scan(text, at_eof),
+            CallJson::NeedMore => RegionScan::NeedMore,
+            CallJson::NotCalls => RegionScan::NotACall,
         }
     }
 

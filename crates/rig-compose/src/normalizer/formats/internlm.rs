@@ -74,7 +74,9 @@ impl ToolCallFormat for InternLm {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b">}]"
+        // Regions end with `<|action_end|>`, or at the end of the output
+        // (always scanned).
+        b">"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {

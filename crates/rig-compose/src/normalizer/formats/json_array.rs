@@ -230,7 +230,9 @@ macro_rules! tagged_array_format {
             }
 
             fn end_bytes(&self) -> &'static [u8] {
-                b">]|"
+                // Every closing tag ends in `>`; a region without one only
+                // ends at the end of the output, which is always scanned.
+                b">"
             }
 
             fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
@@ -415,7 +417,9 @@ impl ToolCallFormat for Phi4Mini {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"]"
+        // The array ends the region once the next byte is known: the end
+        // of the output (always scanned) or a special token.
+        b"<"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
@@ -522,7 +526,9 @@ impl ToolCallFormat for Xlam {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}]>`"
+        // Closing tags and fences, special tokens after bare arrays; the
+        // end of the output is always scanned.
+        b"<>`"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
@@ -534,7 +540,7 @@ impl ToolCallFormat for Xlam {
                 Ok(at) => at,
                 Err(answer) => return answer,
             };
-            match tagged_json::call_json(text, at) {
+            match tagged_json::call_json(text, at, true) {
                 CallJson::Calls(_) => {}
                 CallJson::NotCalls => return RegionScan::NotACall,
                 CallJson::NeedMore => return RegionScan::NeedMore,
@@ -602,8 +608,8 @@ mod tests {
         assert_eq!(Xlam.scan("[1, 2]", start, false), RegionScan::NotACall);
         assert_eq!(Xlam.scan("{\"x\"", start, false), RegionScan::NotACall);
         assert_eq!(
-            Xlam.scan("[{\"name\": \"a\"}] ", start, true),
-            RegionScan::Complete(15)
+            Xlam.scan("[{\"name\": \"a\", \"arguments\": {}}] ", start, true),
+            RegionScan::Complete(32)
         );
     }
 }

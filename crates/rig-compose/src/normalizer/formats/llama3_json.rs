@@ -138,7 +138,7 @@ fn item(text: &str, at: usize, tagged: bool) -> Result<Item, NoItem> {
             JsonEnd::Incomplete => Err(NoItem::NeedMore),
             JsonEnd::Invalid(bad) => Ok(Item::Broken { end: bad + 1 }),
         },
-        Some(b'{' | b'[') => match tagged_json::call_json(text, at) {
+        Some(b'{' | b'[') => match tagged_json::call_json(text, at, true) {
             CallJson::Calls(end) => Ok(Item::Json { end }),
             CallJson::NeedMore => Err(NoItem::NeedMore),
             CallJson::NotCalls => Err(NoItem::NotACall),
@@ -279,7 +279,10 @@ impl ToolCallFormat for Llama3Json {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}])"
+        // Calls end with their JSON (or `)`), once the next byte shows no
+        // `;` follows: usually the end of the output (always scanned) or a
+        // special token such as `<|eom_id|>`.
+        b"<"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
@@ -405,18 +408,29 @@ mod tests {
     fn bare_scan_is_decided_as_early_as_possible() {
         assert_eq!(scan("{\"city\"", false), RegionScan::NotACall);
         assert_eq!(scan("{\"name\": \"f\"", false), RegionScan::NeedMore);
-        assert_eq!(scan("{\"name\": \"f\"} ", false), RegionScan::NeedMore);
         assert_eq!(
-            scan("{\"name\": \"f\"} ok", false),
-            RegionScan::Complete(13)
+            scan("{\"name\": \"f\", \"args\": 1} ", false),
+            RegionScan::NeedMore
         );
-        assert_eq!(scan("{\"name\": \"f\"}; ", false), RegionScan::NeedMore);
-        assert_eq!(scan("{\"name\": \"f\"}; ", true), RegionScan::Complete(14));
         assert_eq!(
-            scan("{\"name\": \"f\"}; x", false),
-            RegionScan::Complete(14)
+            scan("{\"name\": \"f\", \"args\": 1} ok", false),
+            RegionScan::Complete(24)
+        );
+        assert_eq!(
+            scan("{\"name\": \"f\", \"args\": 1}; ", false),
+            RegionScan::NeedMore
+        );
+        assert_eq!(
+            scan("{\"name\": \"f\", \"args\": 1}; ", true),
+            RegionScan::Complete(25)
+        );
+        assert_eq!(
+            scan("{\"name\": \"f\", \"args\": 1}; x", false),
+            RegionScan::Complete(25)
         );
         assert_eq!(scan("brave_search.call(q=1)", true), RegionScan::NotACall);
+        // A `name` without arguments is some other JSON.
+        assert_eq!(scan("{\"name\": \"f\"} ", true), RegionScan::NotACall);
     }
 
     #[test]

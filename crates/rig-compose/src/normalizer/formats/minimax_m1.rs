@@ -99,7 +99,8 @@ impl ToolCallFormat for MiniMaxM1 {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}>"
+        // `</tool_calls>`, or the end of the output (always scanned).
+        b">"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {

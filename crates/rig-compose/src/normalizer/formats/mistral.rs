@@ -150,7 +150,10 @@ impl ToolCallFormat for Mistral {
     }
 
     fn end_bytes(&self) -> &'static [u8] {
-        b"}]"
+        // A call ends with its arguments once the next byte is known:
+        // usually the next `[TOOL_CALLS]`, `</s>` or the end of the output
+        // (always scanned).
+        b"[<"
     }
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {

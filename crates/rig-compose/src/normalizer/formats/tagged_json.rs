@@ -331,11 +331,14 @@ const CALL_OPENING_KEYS: [&str; 10] = [
 ];
 
 /// Whether the complete JSON object `object` is a call: it has a top-level
-/// string `name` / `tool_name`, or a `function` object (OpenAI nesting).
-pub(crate) fn is_call_object(object: &str) -> bool {
+/// string `name` / `tool_name` (and, with `need_args`, an arguments key
+/// too, so that `{"name": "Ada", "age": 36}` is not taken for a call), or
+/// a `function` object (OpenAI nesting).
+pub(crate) fn is_call_object(object: &str, need_args: bool) -> bool {
     let bytes = object.as_bytes();
     if after_key(object, &["name", "tool_name"]).is_some_and(|at| bytes.get(at) == Some(&b'"')) {
-        return true;
+        return !need_args
+            || after_key(object, &["arguments", "parameters", "input", "args"]).is_some();
     }
     after_key(object, &["function"]).is_some_and(|at| bytes.get(at) == Some(&b'{'))
 }
@@ -365,7 +368,7 @@ fn opening_key_allows_call(text: &str, open: usize) -> Option<bool> {
 }
 
 /// Whether the array `text[open..end]` is a non-empty list of call objects.
-fn elements_are_calls(text: &str, open: usize, end: usize) -> bool {
+fn elements_are_calls(text: &str, open: usize, end: usize, need_args: bool) -> bool {
     let bytes = text.as_bytes();
     let mut i = skip_ws(bytes, open + 1);
     loop {
@@ -375,7 +378,7 @@ fn elements_are_calls(text: &str, open: usize, end: usize) -> bool {
         let JsonEnd::Complete(element_end) = value_end(text, i) else {
             return false;
         };
-        if !is_call_object(text.get(i..element_end).unwrap_or_default()) {
+        if !is_call_object(text.get(i..element_end).unwrap_or_default(), need_args) {
             return false;
         }
         i = skip_ws(bytes, element_end);
@@ -388,10 +391,11 @@ fn elements_are_calls(text: &str, open: usize, end: usize) -> bool {
 }
 
 /// Whether the JSON value at `at` (no leading whitespace) is a call object
-/// or a non-empty array of call objects, for formats whose calls may come
-/// without a marker. Ordinary JSON is turned down as early as its first key
-/// allows; the answer is monotone in the text.
-pub(crate) fn call_json(text: &str, at: usize) -> CallJson {
+/// or a non-empty array of call objects (see [`is_call_object`] for
+/// `need_args`), for formats whose calls may come without a marker or
+/// behind a generic one. Ordinary JSON is turned down as early as its first
+/// key allows; the answer is monotone in the text.
+pub(crate) fn call_json(text: &str, at: usize, need_args: bool) -> CallJson {
     let bytes = text.as_bytes();
     let object = match bytes.get(at) {
         None => return CallJson::NeedMore,
@@ -415,9 +419,9 @@ pub(crate) fn call_json(text: &str, at: usize) -> CallJson {
         JsonEnd::Invalid(_) => return CallJson::NotCalls,
     };
     let calls = if object == at {
-        is_call_object(text.get(at..end).unwrap_or_default())
+        is_call_object(text.get(at..end).unwrap_or_default(), need_args)
     } else {
-        elements_are_calls(text, at, end)
+        elements_are_calls(text, at, end, need_args)
     };
     if calls {
         CallJson::Calls(end)
@@ -536,17 +540,31 @@ mod tests {
     #[test]
     fn call_json_tells_calls_from_other_json() {
         let calls = r#"[{"name": "a", "arguments": {}}, {"arguments": {}, "name": "b"}] x"#;
-        assert_eq!(call_json(calls, 0), CallJson::Calls(calls.len() - 2));
-        assert_eq!(call_json(r#"{"name": "a"}"#, 0), CallJson::Calls(13));
-        assert_eq!(call_json(r#"{"city": "#, 0), CallJson::NotCalls);
-        assert_eq!(call_json(r#"{"name": "a", "#, 0), CallJson::NeedMore);
-        assert_eq!(call_json(r#"{"parameters": {}}"#, 0), CallJson::NotCalls);
-        assert_eq!(call_json("[1, 2]", 0), CallJson::NotCalls);
-        assert_eq!(call_json("[]", 0), CallJson::NotCalls);
-        assert_eq!(call_json(r#"[{"name": "a"}, 3]"#, 0), CallJson::NotCalls);
-        assert_eq!(call_json(r#"[{"name": "a"},]"#, 0), CallJson::NotCalls);
-        assert_eq!(call_json("[ ", 0), CallJson::NeedMore);
-        assert_eq!(call_json("hello", 0), CallJson::NotCalls);
+        assert_eq!(call_json(calls, 0, true), CallJson::Calls(calls.len() - 2));
+        assert_eq!(call_json(r#"{"name": "a"}"#, 0, false), CallJson::Calls(13));
+        assert_eq!(call_json(r#"{"name": "a"}"#, 0, true), CallJson::NotCalls);
+        assert_eq!(
+            call_json(r#"{"name": "Ada", "age": 36}"#, 0, true),
+            CallJson::NotCalls
+        );
+        assert_eq!(call_json(r#"{"city": "#, 0, true), CallJson::NotCalls);
+        assert_eq!(call_json(r#"{"name": "a", "#, 0, true), CallJson::NeedMore);
+        assert_eq!(
+            call_json(r#"{"parameters": {}}"#, 0, true),
+            CallJson::NotCalls
+        );
+        assert_eq!(call_json("[1, 2]", 0, true), CallJson::NotCalls);
+        assert_eq!(call_json("[]", 0, true), CallJson::NotCalls);
+        assert_eq!(
+            call_json(r#"[{"name": "a"}, 3]"#, 0, false),
+            CallJson::NotCalls
+        );
+        assert_eq!(
+            call_json(r#"[{"name": "a"},]"#, 0, false),
+            CallJson::NotCalls
+        );
+        assert_eq!(call_json("[ ", 0, true), CallJson::NeedMore);
+        assert_eq!(call_json("hello", 0, true), CallJson::NotCalls);
     }
 
     #[test]
