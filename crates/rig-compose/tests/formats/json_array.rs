@@ -269,6 +269,15 @@ fn xlam_bare_array_at_the_start() {
     );
     assert_eq!(names(&out), ["a"]);
     assert_eq!(out.reasoning, "Two calls.");
+    // The template opened the reasoning: only its closing tag shows.
+    let out = ok(
+        &xlam(),
+        "The user wants two things.</think>\n\n[{\"name\": \"a\", \"arguments\": {}}]",
+    );
+    assert_eq!(names(&out), ["a"]);
+    assert_eq!(out.text, "The user wants two things.");
+    let raw = "Done.</think> [1, 2]";
+    assert_eq!(ok(&xlam(), raw).text, raw);
     // Later in the text, a bare array is prose.
     let raw = "Here: [{\"name\": \"a\", \"arguments\": {}}]";
     assert!(ok(&xlam(), raw).calls.is_empty());

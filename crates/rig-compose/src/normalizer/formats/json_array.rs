@@ -450,7 +450,10 @@ impl ToolCallFormat for Phi4Mini {
 
 const XLAM: &str = "xlam";
 const FENCE: &str = "```json";
-const XLAM_OPENERS: [&str; 3] = [FENCE, "[TOOL_CALLS]", "<tool_call>"];
+/// `</think>` opens a region only when the chat template already opened
+/// the reasoning, so the output shows a bare closing tag: calls follow it.
+const THINK_CLOSE: &str = "</think>";
+const XLAM_OPENERS: [&str; 4] = [FENCE, "[TOOL_CALLS]", "<tool_call>", THINK_CLOSE];
 
 /// The layout of an xLAM region per opener; `None` is the output start.
 fn xlam_layout(start: RegionStart) -> MarkedJson {
@@ -465,10 +468,15 @@ fn xlam_layout(start: RegionStart) -> MarkedJson {
             accept: b"[{",
             closer: None,
         },
-        RegionStart::Opener(_) => MarkedJson {
+        RegionStart::Opener(2) => MarkedJson {
             open_len: "<tool_call>".len(),
             accept: b"[{",
             closer: Some("</tool_call>"),
+        },
+        RegionStart::Opener(_) => MarkedJson {
+            open_len: THINK_CLOSE.len(),
+            accept: b"[{",
+            closer: None,
         },
         RegionStart::OutputStart => MarkedJson {
             open_len: 0,
@@ -479,8 +487,9 @@ fn xlam_layout(start: RegionStart) -> MarkedJson {
 }
 
 /// Salesforce xLAM tool calls: a JSON array of call objects, bare at the
-/// start of the output (after any reasoning), in a `` ```json `` fence, or
-/// after `[TOOL_CALLS]` or `<tool_call>`:
+/// start of the output (after any reasoning, including right after a lone
+/// `</think>` when the template opened the reasoning), in a `` ```json ``
+/// fence, or after `[TOOL_CALLS]` or `<tool_call>`:
 ///
 /// ````text
 /// [{"name": "get_weather", "arguments": {"city": "Paris"}}]
@@ -490,7 +499,8 @@ fn xlam_layout(start: RegionStart) -> MarkedJson {
 /// ````
 ///
 /// A single call object is accepted too. Bare and fenced JSON is a call
-/// only when it is made of call objects, so other JSON stays text. In
+/// only when it is made of call objects with arguments, so other JSON
+/// stays text. In
 /// auto-detection Hermes, Mistral and Llama 3 claim their own markers and
 /// bare calls first; xLAM only differs from them in name.
 ///
@@ -533,7 +543,10 @@ impl ToolCallFormat for Xlam {
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
         let layout = xlam_layout(start);
-        let guarded = matches!(start, RegionStart::OutputStart | RegionStart::Opener(0));
+        let guarded = matches!(
+            start,
+            RegionStart::OutputStart | RegionStart::Opener(0) | RegionStart::Opener(3)
+        );
         if guarded {
             // Bare and fenced JSON is everywhere; only call objects count.
             let at = match json_after(text, layout.open_len, layout.accept) {
