@@ -17,7 +17,9 @@ for bench in "${benches[@]}"; do
   cargo bench --bench "$bench" -- $args >/dev/null
 done
 
-python3 - "$root/target/criterion" <<'PY'
+# Criterion writes under the cargo target dir (CARGO_TARGET_DIR when set).
+target=${CARGO_TARGET_DIR:-$root/target}
+python3 - "${CRITERION_HOME:-$target/criterion}" <<'PY'
 import json, os, sys
 base = sys.argv[1]
 def median_ns(path):

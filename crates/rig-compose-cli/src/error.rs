@@ -3,8 +3,19 @@
 use std::fmt;
 use std::process::ExitCode;
 
-/// Exit status for failures at run time (usage errors get clap's 2).
+use rig_compose::normalizer::NormalizeError;
+
+/// Exit status for failures at run time: I/O, Redis (usage errors get
+/// clap's 2).
 pub(crate) const EXIT_RUNTIME: u8 = 1;
+/// Exit status for a command line clap accepted but that makes no sense
+/// (an unknown format name, `--model` with a fixed format). Same as clap's.
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit status for model output that cannot be normalized: malformed
+/// calls, invalid UTF-8, limits exceeded.
+pub(crate) const EXIT_MALFORMED: u8 = 3;
+/// Exit status for model output that ends inside a tool call.
+pub(crate) const EXIT_INCOMPLETE: u8 = 4;
 
 /// Everything that can go wrong after the command line was accepted.
 #[derive(Debug)]
@@ -38,12 +49,34 @@ pub(crate) enum CliError {
     Json(serde_json::Error),
     /// Writing to standard output failed.
     Stdout(std::io::Error),
+    /// Reading standard input failed.
+    Stdin(std::io::Error),
+    /// Standard input is not UTF-8 (model output always is).
+    InvalidUtf8 {
+        /// Byte offset of the first byte that is not.
+        offset: usize,
+    },
+    /// The options contradict each other or name something unknown.
+    Usage(String),
+    /// The model output could not be normalized.
+    Normalize(NormalizeError),
 }
 
 impl CliError {
     /// The process exit status for this error.
     pub(crate) fn exit_code(&self) -> ExitCode {
-        ExitCode::from(EXIT_RUNTIME)
+        ExitCode::from(match self {
+            Self::Usage(_) | Self::Normalize(NormalizeError::UnknownFormat { .. }) => EXIT_USAGE,
+            Self::Normalize(err) if err.is_incomplete() => EXIT_INCOMPLETE,
+            Self::Normalize(_) | Self::InvalidUtf8 { .. } => EXIT_MALFORMED,
+            Self::Runtime(_)
+            | Self::Connect { .. }
+            | Self::Redis { .. }
+            | Self::UnknownNode { .. }
+            | Self::Json(_)
+            | Self::Stdout(_)
+            | Self::Stdin(_) => EXIT_RUNTIME,
+        })
     }
 }
 
@@ -64,11 +97,35 @@ impl fmt::Display for CliError {
             }
             Self::Json(err) => write!(f, "cannot render JSON: {err}"),
             Self::Stdout(err) => write!(f, "cannot write to standard output: {err}"),
+            Self::Stdin(err) => write!(f, "cannot read standard input: {err}"),
+            Self::InvalidUtf8 { offset } => {
+                write!(f, "standard input is not valid UTF-8 (at byte {offset})")
+            }
+            Self::Usage(message) => f.write_str(message),
+            Self::Normalize(err @ NormalizeError::UnknownFormat { .. }) => write!(
+                f,
+                "{err}; `rig-compose normalize --list` shows the known names"
+            ),
+            Self::Normalize(err) => write!(f, "{err}"),
         }
     }
 }
 
 impl std::error::Error for CliError {}
+
+/// `message` with control characters escaped (`\n` as `\\n`), so an error
+/// is one line on stderr even when it quotes model output.
+pub(crate) fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// `url` with any user name / password replaced by `***`, fit for messages.
 pub(crate) fn mask_credentials(url: &str) -> String {
@@ -111,5 +168,43 @@ mod tests {
             "cannot reap tree `t` on Redis at redis://127.0.0.1:1/: connection refused"
         );
         assert_eq!(err.exit_code(), ExitCode::from(1));
+    }
+
+    #[test]
+    fn messages_become_one_line() {
+        assert_eq!(one_line("to `a\nb`\r\t!"), "to `a\\nb`\\r\\t!");
+        assert_eq!(one_line("naïve — 東京"), "naïve — 東京");
+    }
+
+    #[test]
+    fn normalizer_errors_map_to_their_exit_codes() {
+        let malformed = CliError::Normalize(NormalizeError::malformed("hermes", 4, "bad"));
+        assert_eq!(malformed.exit_code(), ExitCode::from(EXIT_MALFORMED));
+        assert_eq!(malformed.to_string(), "hermes: bad (at byte 4)");
+        let cut = CliError::Normalize(NormalizeError::Incomplete {
+            format: "hermes",
+            offset: 0,
+            partial: None,
+        });
+        assert_eq!(cut.exit_code(), ExitCode::from(EXIT_INCOMPLETE));
+        let unknown = CliError::Normalize(NormalizeError::UnknownFormat { name: "x y".into() });
+        assert_eq!(unknown.exit_code(), ExitCode::from(EXIT_USAGE));
+        assert!(
+            unknown
+                .to_string()
+                .ends_with("; `rig-compose normalize --list` shows the known names")
+        );
+        let utf8 = CliError::Normalize(NormalizeError::InvalidUtf8 { offset: 9 });
+        assert_eq!(utf8.exit_code(), ExitCode::from(EXIT_MALFORMED));
+        let stdin = CliError::InvalidUtf8 { offset: 2 };
+        assert_eq!(stdin.exit_code(), ExitCode::from(EXIT_MALFORMED));
+        assert_eq!(
+            stdin.to_string(),
+            "standard input is not valid UTF-8 (at byte 2)"
+        );
+        assert_eq!(
+            CliError::Usage("no".into()).exit_code(),
+            ExitCode::from(EXIT_USAGE)
+        );
     }
 }

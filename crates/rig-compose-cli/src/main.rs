@@ -1,11 +1,12 @@
 //! `rig-compose`: the command-line tool of the rig-compose workspace.
 //!
 //! This file only parses the command line and dispatches; each command
-//! family lives in its own module (`budget` today, `normalize` next), and
-//! all rendering lives in `output`.
+//! family lives in its own module (`normalize`, `budget`), and all
+//! rendering lives in `output`.
 
 mod budget;
 mod error;
+mod normalize;
 mod output;
 
 use std::io::Write;
@@ -15,7 +16,8 @@ use clap::{Parser, Subcommand};
 
 use crate::error::CliError;
 
-/// Operate rig-compose deployments from the shell.
+/// Normalize model tool calls and operate rig-compose deployments from the
+/// shell.
 #[derive(Debug, Parser)]
 #[command(name = "rig-compose", version, about, propagate_version = true)]
 struct Cli {
@@ -25,6 +27,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Extract the tool calls, text and reasoning of a model output read
+    /// from stdin, as JSON (any known format, or auto-detected).
+    Normalize(normalize::NormalizeArgs),
     /// Inspect and operate distributed budgets stored in Redis.
     #[command(subcommand)]
     Budget(budget::BudgetCommand),
@@ -34,12 +39,14 @@ fn main() -> ExitCode {
     // Usage errors make clap print the help hint and exit with status 2.
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Budget(command) => budget::run(command),
+        // Writes as it goes: `--stream` prints events while reading.
+        Command::Normalize(args) => normalize::run(args),
+        Command::Budget(command) => budget::run(command).and_then(|text| emit(&text)),
     };
-    match outcome.and_then(|text| emit(&text)) {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("rig-compose: error: {err}");
+            eprintln!("rig-compose: error: {}", error::one_line(&err.to_string()));
             err.exit_code()
         }
     }

@@ -3,7 +3,12 @@
 
 use std::fmt::Write as _;
 
+use rig_compose::normalizer::{
+    NormalizeWarning, Normalized, ParsedCall, StreamEvent, ToolCallFormat,
+};
 use rig_compose_redis::{NodeStatus, TreeStatus};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Column headings of the node table, in order.
 const NODE_COLUMNS: [&str; 8] = [
@@ -139,6 +144,215 @@ pub(crate) fn reset_report(tree: &str, node: Option<&str>, count: usize) -> Stri
 /// The line printed after `reap`.
 pub(crate) fn reap_report(tree: &str, count: usize) -> String {
     format!("reclaimed {count} expired hold(s) of tree `{tree}`\n")
+}
+
+/// One call as printed by `normalize`.
+#[derive(Debug, Serialize)]
+struct CallJson<'a> {
+    name: &'a str,
+    arguments: &'a Value,
+    id: Option<&'a str>,
+}
+
+impl<'a> From<&'a ParsedCall> for CallJson<'a> {
+    fn from(call: &'a ParsedCall) -> Self {
+        Self {
+            name: &call.invocation.name,
+            arguments: &call.invocation.args,
+            id: call.id.as_deref(),
+        }
+    }
+}
+
+/// A warning, tagged with its kind.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum WarningJson<'a> {
+    UntypedValue {
+        tool: &'a str,
+        argument: &'a str,
+        expected: &'a str,
+        offset: usize,
+    },
+    RepeatedName {
+        name: &'a str,
+        offset: usize,
+    },
+    /// Kinds added to the library after this tool was written.
+    Other {
+        message: String,
+    },
+}
+
+impl<'a> From<&'a NormalizeWarning> for WarningJson<'a> {
+    fn from(warning: &'a NormalizeWarning) -> Self {
+        match warning {
+            NormalizeWarning::UntypedValue {
+                tool,
+                argument,
+                expected,
+                offset,
+            } => Self::UntypedValue {
+                tool,
+                argument,
+                expected,
+                offset: *offset,
+            },
+            NormalizeWarning::RepeatedName { name, offset } => Self::RepeatedName {
+                name,
+                offset: *offset,
+            },
+            other => Self::Other {
+                message: format!("{other:?}"),
+            },
+        }
+    }
+}
+
+/// The whole-text result of `normalize`.
+#[derive(Debug, Serialize)]
+struct NormalizedJson<'a> {
+    format: Option<&'a str>,
+    calls: Vec<CallJson<'a>>,
+    text: &'a str,
+    reasoning: &'a str,
+    warnings: Vec<WarningJson<'a>>,
+}
+
+/// One line of `normalize --stream`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum EventJson<'a> {
+    Text {
+        delta: &'a str,
+    },
+    Reasoning {
+        delta: &'a str,
+    },
+    CallStarted {
+        index: usize,
+        name: &'a str,
+        id: Option<&'a str>,
+    },
+    ArgumentsDelta {
+        index: usize,
+        delta: &'a str,
+    },
+    CallFinished {
+        index: usize,
+        #[serde(flatten)]
+        call: CallJson<'a>,
+    },
+    Warning {
+        #[serde(flatten)]
+        warning: WarningJson<'a>,
+    },
+    /// The stream ended cleanly; the format detected (or fixed), if any.
+    Done {
+        format: Option<&'a str>,
+    },
+}
+
+/// `value` as JSON followed by a newline: pretty, or on one line.
+fn json_line(value: &impl Serialize, compact: bool) -> Result<String, serde_json::Error> {
+    let text = if compact {
+        serde_json::to_string(value)
+    } else {
+        serde_json::to_string_pretty(value)
+    };
+    text.map(|mut text| {
+        text.push('\n');
+        text
+    })
+}
+
+/// The result of `normalize` on a whole output. `format` is the format the
+/// calls were found in (or the one fixed on the command line).
+pub(crate) fn normalized_json(
+    normalized: &Normalized,
+    format: Option<&str>,
+    compact: bool,
+) -> Result<String, serde_json::Error> {
+    let report = NormalizedJson {
+        format,
+        calls: normalized.calls.iter().map(CallJson::from).collect(),
+        text: &normalized.text,
+        reasoning: &normalized.reasoning,
+        warnings: normalized.warnings.iter().map(WarningJson::from).collect(),
+    };
+    json_line(&report, compact)
+}
+
+/// One stream event as a JSON line (always compact: the stream is JSON
+/// Lines).
+pub(crate) fn event_json(event: &StreamEvent) -> Result<String, serde_json::Error> {
+    let json = match event {
+        StreamEvent::TextDelta(delta) => EventJson::Text { delta },
+        StreamEvent::ReasoningDelta(delta) => EventJson::Reasoning { delta },
+        StreamEvent::CallStarted { index, name, id } => EventJson::CallStarted {
+            index: *index,
+            name,
+            id: id.as_deref(),
+        },
+        StreamEvent::ArgumentsDelta { index, delta } => EventJson::ArgumentsDelta {
+            index: *index,
+            delta,
+        },
+        StreamEvent::CallFinished { index, call } => EventJson::CallFinished {
+            index: *index,
+            call: call.into(),
+        },
+        StreamEvent::Warning(warning) => EventJson::Warning {
+            warning: warning.into(),
+        },
+    };
+    json_line(&json, true)
+}
+
+/// The last line of `normalize --stream`.
+pub(crate) fn done_json(format: Option<&str>) -> Result<String, serde_json::Error> {
+    json_line(&EventJson::Done { format }, true)
+}
+
+/// `normalize --list`: one row per format (name, aliases, syntax), then
+/// `auto`.
+pub(crate) fn format_list(formats: &[&dyn ToolCallFormat]) -> String {
+    let mut rows: Vec<[String; 3]> = formats
+        .iter()
+        .map(|format| {
+            [
+                format.name().to_owned(),
+                format.aliases().join(", "),
+                // Descriptions are meant to be one line; make sure.
+                format
+                    .describe()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]
+        })
+        .collect();
+    rows.push([
+        "auto".to_owned(),
+        String::new(),
+        "detect the format from the output (and the --model hint)".to_owned(),
+    ]);
+    let heading = ["FORMAT", "ALIASES", "SYNTAX"].map(str::to_owned);
+    let mut widths = [0; 3];
+    for row in std::iter::once(&heading).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&heading).chain(&rows) {
+        let [name, aliases, syntax] = row;
+        let [name_w, alias_w, _] = widths;
+        let line = format!("{name:<name_w$}  {aliases:<alias_w$}  {syntax}");
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

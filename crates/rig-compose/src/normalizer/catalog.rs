@@ -28,6 +28,50 @@ static CATALOG: &[Entry] = &[
     //
     // ── XML-style families: Qwen3-Coder, Seed-OSS, MiniMax M2, Step3,
     //    DeepSeek V3.2 DSML, GLM, Hunyuan V3. ──────────────────────────────
+    // `<tool_call>` is shared with Hermes (below): Qwen3-Coder and GLM only
+    // claim it when `<function=` or a bare name follows.
+    Entry {
+        format: &formats::Qwen3Coder,
+        auto: true,
+        models: &["qwen3-coder", "qwen3.5", "step-3.5", "step3.5", "step-3p5"],
+    },
+    Entry {
+        format: &formats::SeedOss,
+        auto: true,
+        models: &["seed-oss"],
+    },
+    Entry {
+        format: &formats::MiniMaxM2,
+        auto: true,
+        models: &["minimax-m2"],
+    },
+    Entry {
+        format: &formats::Step3,
+        auto: true,
+        models: &["step3", "step-3"],
+    },
+    Entry {
+        format: &formats::DeepSeekV32,
+        auto: true,
+        models: &["deepseek-v3.2", "deepseek-v32"],
+    },
+    Entry {
+        format: &formats::Glm45,
+        auto: true,
+        models: &["glm-4.5", "glm4.5", "glm-4.6", "glm4.6"],
+    },
+    // Reads exactly what GLM-4.5 reads, so without a hint it never wins;
+    // it is here for its name and the GLM-4.7 / GLM-5 hints.
+    Entry {
+        format: &formats::Glm47,
+        auto: true,
+        models: &["glm-4.7", "glm4.7", "glm-5", "glm5"],
+    },
+    Entry {
+        format: &formats::HunyuanV3,
+        auto: true,
+        models: &["hunyuan-v3", "hunyuan3"],
+    },
     //
     // (end of XML-style families)
     //

@@ -164,7 +164,8 @@ impl fmt::Display for NormalizeError {
             } => {
                 write!(f, "{format}: output ended inside a tool call")?;
                 if let Some(name) = partial.as_ref().and_then(|p| p.name.as_deref()) {
-                    write!(f, " to `{}`", super::diag::Clipped(name))?;
+                    // Quoted and escaped: the name comes from model output.
+                    write!(f, " to {}", super::diag::Excerpt(name))?;
                 }
                 write!(f, " (call starts at byte {offset})")
             }
@@ -174,8 +175,8 @@ impl fmt::Display for NormalizeError {
                 tool,
             } => write!(
                 f,
-                "{format}: several argument objects back to back for tool `{}` (second one at byte {offset})",
-                super::diag::Clipped(tool)
+                "{format}: several argument objects back to back for tool {} (second one at byte {offset})",
+                super::diag::Excerpt(tool)
             ),
             Self::DuplicateKey {
                 format,
@@ -250,7 +251,7 @@ mod tests {
         assert!(err.is_incomplete());
         assert_eq!(
             err.to_string(),
-            "hermes: output ended inside a tool call to `get_weather` (call starts at byte 7)"
+            "hermes: output ended inside a tool call to \"get_weather\" (call starts at byte 7)"
         );
         let kernel: KernelError = err.into();
         assert!(kernel.to_string().contains("get_weather"));

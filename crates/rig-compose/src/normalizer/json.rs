@@ -68,9 +68,8 @@ pub(crate) fn value_end(text: &str, from: usize) -> JsonEnd {
 pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     loop {
-        let rest = bytes.get(i..)?;
-        let at = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-        i += at;
+        // Strings are most of a call's bytes; memchr jumps over them.
+        i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
         if bytes.get(i) == Some(&b'\\') {
             i += 2;
         } else {
@@ -79,12 +78,32 @@ pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     }
 }
 
+/// Bytes that matter to [`container_end`] outside strings.
+static STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table
+};
+
 /// End of the object or array opening at `open`.
 fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
     // A stack of expected closers; bounded by the depth limit.
     let mut stack: Vec<u8> = Vec::new();
     let mut i = open;
-    while let Some(&b) = bytes.get(i) {
+    loop {
+        let rest = bytes.get(i..).unwrap_or_default();
+        let Some(step) = rest
+            .iter()
+            .position(|&b| STRUCTURAL.get(usize::from(b)).copied().unwrap_or(false))
+        else {
+            break;
+        };
+        i += step;
+        let Some(&b) = bytes.get(i) else { break };
         match b {
             b'"' => match string_end(bytes, i) {
                 Some(end) => {
@@ -99,7 +118,7 @@ fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
                 }
                 stack.push(if b == b'{' { b'}' } else { b']' });
             }
-            b'}' | b']' => {
+            _ => {
                 if stack.pop() != Some(b) {
                     return JsonEnd::Invalid(i);
                 }
@@ -107,7 +126,6 @@ fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
                     return JsonEnd::Complete(i + 1);
                 }
             }
-            _ => {}
         }
         i += 1;
     }
@@ -570,21 +588,6 @@ const ARG_KEYS: [&str; 4] = ["arguments", "parameters", "input", "args"];
 /// Keys that hold a call id, in order of preference.
 const ID_KEYS: [&str; 3] = ["id", "tool_call_id", "call_id"];
 
-/// Whether `value` looks like a call object: an object with a string
-/// under a name key (or an OpenAI-style `function` object).
-pub(crate) fn looks_like_call(value: &Value) -> bool {
-    let Some(object) = value.as_object() else {
-        return false;
-    };
-    NAME_KEYS
-        .iter()
-        .any(|k| object.get(*k).is_some_and(Value::is_string))
-        || object
-            .get("function")
-            .and_then(Value::as_object)
-            .is_some_and(|f| f.get("name").is_some_and(Value::is_string))
-}
-
 /// Turn a call object into a call and report it to `cx`.
 ///
 /// Accepts `name`/`tool_name` for the name, `arguments`/`parameters`/
@@ -682,23 +685,22 @@ pub(crate) fn report_call(
             offset,
         });
     }
-    match ToolInvocation::new(name.clone(), args) {
-        Ok(invocation) => {
-            cx.call(invocation, id);
-            Ok(())
-        }
-        Err(_) => Err(NormalizeError::InvalidToolName {
+    // Same rule as `ToolInvocation::new`, without its error type.
+    if name.trim().is_empty() || !name.chars().all(super::invocation::is_identifier_char) {
+        return Err(NormalizeError::InvalidToolName {
             format,
             offset,
             name: super::diag::Clipped(&name).to_string(),
-        }),
+        });
     }
+    cx.call(ToolInvocation { name, args }, id);
+    Ok(())
 }
 
 /// `abcabc`-style names: some models repeat the tool name when they loop.
 fn is_doubled(name: &str) -> bool {
     let len = name.len();
-    len >= 6 && len % 2 == 0 && name.is_char_boundary(len / 2) && {
+    len >= 6 && len.is_multiple_of(2) && name.is_char_boundary(len / 2) && {
         let (a, b) = name.split_at(len / 2);
         a == b
     }

@@ -62,9 +62,10 @@
 //! `format` defines the trait, `segment` is the single driver behind both
 //! whole-text (`text`) and streaming (`stream`) normalization, `markers`
 //! finds markers, `catalog` names the shipped formats, `formats/` has one
-//! file per model family, `json` and `typing` are shared by the formats,
-//! `structured` holds the 0.5 provider normalizer and `dispatch` the
-//! dispatch loop.
+//! file per model family, `json` and `typing` are shared by the formats.
+//! Provider JSON shapes live in [`providers`] (whole and streamed, with ids
+//! and reasoning) and in `structured` (the 0.5 API); the dispatch loop in
+//! `dispatch`.
 
 mod bounded;
 mod catalog;
@@ -79,6 +80,7 @@ mod json;
 pub mod limits;
 mod literal;
 mod markers;
+pub mod providers;
 mod scan;
 mod segment;
 mod stream;
@@ -105,6 +107,9 @@ pub use invocation::{
     ToolDispatchAction, ToolInvocation, ToolInvocationOutcome, ToolInvocationResult,
 };
 pub use limits::{MAX_INPUT_BYTES, MAX_NESTING_DEPTH};
+pub use providers::{
+    MAX_SSE_LINE_BYTES, Provider, ProviderStream, normalize_provider, normalize_provider_events,
+};
 pub use stream::{StreamEvent, StreamingNormalizer};
 pub use structured::StructuredToolCallNormalizer;
 pub use text::{Normalized, TextNormalizer};

@@ -284,10 +284,11 @@ impl Segmenter {
         let Some(markers) = prepared.markers(self.locked) else {
             return Ok(Step::Continue(text.len()));
         };
-        if self.at_start && markers.any_bare {
-            if let Some(step) = self.output_start(text, pos, base, at_eof, sink)? {
-                return Ok(step);
-            }
+        if self.at_start
+            && markers.any_bare
+            && let Some(step) = self.output_start(text, pos, base, at_eof, sink)?
+        {
+            return Ok(step);
         }
         let found = markers.visible.find(text, pos, at_eof);
         let upto = match found {

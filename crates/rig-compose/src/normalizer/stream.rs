@@ -119,6 +119,9 @@ pub struct StreamingNormalizer {
     /// A region waiting for its end starts at `buf[0]`; this is how long
     /// `buf` was when it was last scanned.
     pending: Option<usize>,
+    /// Whether a byte that can end the pending region arrived since it was
+    /// last scanned (each byte is looked at once, when it arrives).
+    end_seen: bool,
     emitter: Emitter,
     failed: Option<NormalizeError>,
     finished: bool,
@@ -132,6 +135,7 @@ impl StreamingNormalizer {
             base: 0,
             utf8_tail: Vec::new(),
             pending: None,
+            end_seen: false,
             emitter: Emitter::default(),
             failed: None,
             finished: false,
@@ -162,22 +166,27 @@ impl StreamingNormalizer {
             return Ok(());
         }
         if let Some(region_len) = self.pending {
-            let fresh = self.buf.as_bytes().get(region_len..).unwrap_or_default();
             let table = self.segmenter.end_bytes();
-            let hit = fresh
-                .iter()
-                .any(|&b| table.get(usize::from(b)).copied().unwrap_or(true));
+            let arrived = self.buf.len() - added;
+            let new_bytes = self.buf.as_bytes().get(arrived..).unwrap_or_default();
+            self.end_seen = self.end_seen
+                || new_bytes
+                    .iter()
+                    .any(|&b| table.get(usize::from(b)).copied().unwrap_or(true));
+            let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
-            // events: frequent until a call is announced, then each time
-            // the region doubles, which keeps total re-scanning linear.
+            // events: often until a call is announced, then every 256
+            // bytes or eighth of the region, whichever is more, which
+            // bounds the re-scanning of huge arguments to a few dozen
+            // passes while short ones stream at a readable pace.
             let announced = !self.emitter.started.is_empty();
             let grown = if announced {
-                fresh.len() >= region_len
+                fresh >= (region_len / 8).max(256)
             } else {
-                region_len < 64 || fresh.len() * 2 >= region_len
+                region_len < 64 || fresh * 2 >= region_len
             };
-            if !(hit || grown) {
+            if !(self.end_seen || grown) {
                 return Ok(());
             }
         }
@@ -259,6 +268,7 @@ impl StreamingNormalizer {
         self.buf.drain(..consumed);
         self.base += consumed;
         self.pending = region.then_some(self.buf.len());
+        self.end_seen = false;
         Ok(())
     }
 }

@@ -9,17 +9,17 @@ use rig_compose::normalizer::{
 use serde_json::Value;
 
 /// A normalizer for the format called `name` (any alias).
-pub fn normalizer(name: &str) -> TextNormalizer {
+pub(crate) fn normalizer(name: &str) -> TextNormalizer {
     TextNormalizer::new(format_by_name(name).unwrap())
 }
 
 /// What a run produced, comparable between whole-text and streaming.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub calls: Vec<(String, Value, Option<String>)>,
-    pub text: String,
-    pub reasoning: String,
-    pub warnings: usize,
+pub(crate) struct Outcome {
+    pub(crate) calls: Vec<(String, Value, Option<String>)>,
+    pub(crate) text: String,
+    pub(crate) reasoning: String,
+    pub(crate) warnings: usize,
 }
 
 impl From<&Normalized> for Outcome {
@@ -46,7 +46,7 @@ impl From<&Normalized> for Outcome {
 /// Stream `raw` in the given chunks; the error (if any) is the first one
 /// returned by `feed` or `finish`. Checks that no call is finished twice and
 /// that indexes count up from 0.
-pub fn stream_chunks(
+pub(crate) fn stream_chunks(
     normalizer: &TextNormalizer,
     raw: &[u8],
     cuts: &[usize],
@@ -76,14 +76,16 @@ pub fn stream_chunks(
 }
 
 /// The comparable result of a run, or its error.
-pub fn outcome(result: &Result<Normalized, NormalizeError>) -> Result<Outcome, NormalizeError> {
+pub(crate) fn outcome(
+    result: &Result<Normalized, NormalizeError>,
+) -> Result<Outcome, NormalizeError> {
     result.as_ref().map(Outcome::from).map_err(Clone::clone)
 }
 
 /// Whole-text result of `raw`, after checking that streaming `raw` split
 /// at every byte position (two chunks), and one byte at a time, gives the
 /// same calls, text, reasoning and warnings (or the same error).
-pub fn check(normalizer: &TextNormalizer, raw: &str) -> Result<Normalized, NormalizeError> {
+pub(crate) fn check(normalizer: &TextNormalizer, raw: &str) -> Result<Normalized, NormalizeError> {
     let whole = normalizer.normalize_text(raw);
     let expected = outcome(&whole);
     let bytes = raw.as_bytes();
@@ -98,12 +100,12 @@ pub fn check(normalizer: &TextNormalizer, raw: &str) -> Result<Normalized, Norma
 }
 
 /// [`check`] that expects success.
-pub fn ok(normalizer: &TextNormalizer, raw: &str) -> Normalized {
+pub(crate) fn ok(normalizer: &TextNormalizer, raw: &str) -> Normalized {
     check(normalizer, raw).unwrap_or_else(|err| panic!("{raw:?}: {err}"))
 }
 
 /// [`check`] that expects an error.
-pub fn err(normalizer: &TextNormalizer, raw: &str) -> NormalizeError {
+pub(crate) fn err(normalizer: &TextNormalizer, raw: &str) -> NormalizeError {
     match check(normalizer, raw) {
         Ok(out) => panic!("expected an error for {raw:?}, got {out:?}"),
         Err(err) => err,
@@ -111,7 +113,7 @@ pub fn err(normalizer: &TextNormalizer, raw: &str) -> NormalizeError {
 }
 
 /// Names of the calls.
-pub fn names(out: &Normalized) -> Vec<&str> {
+pub(crate) fn names(out: &Normalized) -> Vec<&str> {
     out.calls
         .iter()
         .map(|c| c.invocation.name.as_str())
@@ -119,7 +121,7 @@ pub fn names(out: &Normalized) -> Vec<&str> {
 }
 
 /// A strategy of sorted cut positions for random chunkings.
-pub fn cuts(len: usize) -> impl Strategy<Value = Vec<usize>> {
+pub(crate) fn cuts(len: usize) -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(0..=len, 0..12).prop_map(|mut v| {
         v.sort_unstable();
         v
@@ -127,7 +129,7 @@ pub fn cuts(len: usize) -> impl Strategy<Value = Vec<usize>> {
 }
 
 /// Property: random chunkings of `raw` agree with the whole-text result.
-pub fn prop_chunkings(normalizer: &TextNormalizer, raw: &str, cuts: &[usize]) {
+pub(crate) fn prop_chunkings(normalizer: &TextNormalizer, raw: &str, cuts: &[usize]) {
     let expected = outcome(&normalizer.normalize_text(raw));
     let streamed = outcome(&stream_chunks(normalizer, raw.as_bytes(), cuts));
     assert_eq!(streamed, expected, "cuts {cuts:?} of {raw:?}");

@@ -29,6 +29,14 @@ mod mistral;
 // (end of special-token families)
 
 // XML-style families.
+mod deepseek_v32;
+mod glm;
+mod hunyuan_v3;
+mod minimax_m2;
+mod qwen3_coder;
+mod seed_oss;
+mod step3;
+mod xml_support;
 
 // (end of XML-style families)
 

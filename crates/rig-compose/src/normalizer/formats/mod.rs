@@ -15,6 +15,21 @@ pub(crate) mod tagged_json;
 // (end of special-token families)
 
 // XML-style families.
+mod deepseek_v32;
+mod glm;
+mod hunyuan_v3;
+mod minimax_m2;
+mod qwen3_coder;
+mod seed_oss;
+mod step3;
+pub(crate) mod xml_params;
+pub use deepseek_v32::DeepSeekV32;
+pub use glm::{Glm45, Glm47};
+pub use hunyuan_v3::HunyuanV3;
+pub use minimax_m2::MiniMaxM2;
+pub use qwen3_coder::Qwen3Coder;
+pub use seed_oss::SeedOss;
+pub use step3::Step3;
 
 // (end of XML-style families)
 
