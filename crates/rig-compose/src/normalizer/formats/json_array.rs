@@ -78,6 +78,22 @@ impl TaggedArray {
     }
 }
 
+/// Whether `item` is a full call object: a string `name` / `tool_name`,
+/// or an OpenAI-style `function` object with a string `name`.
+fn is_call_value(item: &Value) -> bool {
+    let Some(object) = item.as_object() else {
+        return false;
+    };
+    let named = |o: &serde_json::Map<String, Value>, keys: &[&str]| {
+        keys.iter().any(|k| o.get(*k).is_some_and(Value::is_string))
+    };
+    named(object, &["name", "tool_name"])
+        || object
+            .get("function")
+            .and_then(Value::as_object)
+            .is_some_and(|f| named(f, &["name"]))
+}
+
 /// Report a call object, or Apertus' `{"tool_name": {arguments}}`.
 fn report_short_form(
     item: Value,
@@ -85,7 +101,7 @@ fn report_short_form(
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
-    if json::looks_like_call(&item) {
+    if is_call_value(&item) {
         return json::report_call_object(item, offset, format, cx);
     }
     match item {
