@@ -76,15 +76,121 @@ static CATALOG: &[Entry] = &[
     // (end of XML-style families)
     //
     // ── JSON between markers. ─────────────────────────────────────────────
+    // Before Hermes: Hermes also takes `<function_call>{…}`, but needs a
+    // closing tag, which granite-20b-functioncalling never writes.
+    Entry {
+        format: &formats::Granite20bFc,
+        auto: true,
+        models: &["granite-20b-functioncalling", "granite-20b-fc"],
+    },
     Entry {
         format: &formats::Hermes,
         auto: true,
         models: &["qwen", "qwq", "hermes", "nous"],
     },
+    // `<tool_call>[` (Granite 3.1) after Hermes, which takes `<tool_call>{`.
+    Entry {
+        format: &formats::Granite,
+        auto: true,
+        models: &["granite"],
+    },
+    Entry {
+        format: &formats::InternLm,
+        auto: true,
+        models: &["internlm", "intern-s1"],
+    },
+    // `<tool_calls>[`: one syntax, three names; auto-detection says `jamba`.
+    Entry {
+        format: &formats::Jamba,
+        auto: true,
+        models: &["jamba"],
+    },
+    Entry {
+        format: &formats::HunyuanA13b,
+        auto: true,
+        models: &["hunyuan-a13b"],
+    },
+    Entry {
+        format: &formats::Apriel,
+        auto: true,
+        models: &["apriel", "apriel-nemotron"],
+    },
+    // `<tool_calls>{` (one object per line).
+    Entry {
+        format: &formats::MiniMaxM1,
+        auto: true,
+        models: &["minimax-m1", "minimax-text"],
+    },
+    Entry {
+        format: &formats::Nemotron,
+        auto: true,
+        models: &["nemotron"],
+    },
+    Entry {
+        format: &formats::Apertus,
+        auto: true,
+        models: &["apertus"],
+    },
+    Entry {
+        format: &formats::Phi4Mini,
+        auto: true,
+        models: &["phi-4-mini", "phi4-mini", "firefunction-v2"],
+    },
+    Entry {
+        format: &formats::Mistral,
+        auto: true,
+        models: &[
+            "mistral",
+            "mixtral",
+            "magistral",
+            "devstral",
+            "ministral",
+            "codestral",
+        ],
+    },
+    Entry {
+        format: &formats::Cohere,
+        auto: true,
+        models: &["command-r", "command-a", "c4ai", "cohere"],
+    },
+    // `<function=NAME>` after Hermes, which accepts it too.
+    Entry {
+        format: &formats::FunctionaryV31,
+        auto: true,
+        models: &["functionary-small-v3.1", "functionary-medium-v3.1"],
+    },
     //
     // (end of JSON between markers)
     //
     // ── Bare JSON at the output start (no markers). ───────────────────────
+    Entry {
+        format: &formats::Llama3Json,
+        auto: true,
+        models: &["llama-3", "llama3"],
+    },
+    // Its markers (`[TOOL_CALLS]`, `<tool_call>`, ```` ```json ````) and
+    // bare arrays are claimed by Mistral, Hermes and Llama 3 first.
+    Entry {
+        format: &formats::Xlam,
+        auto: true,
+        models: &["xlam"],
+    },
+    Entry {
+        format: &formats::GenericJson,
+        auto: true,
+        models: &[],
+    },
+    // `word\n{` at the output start would make prose into calls: hint only.
+    Entry {
+        format: &formats::FunctionaryV32,
+        auto: false,
+        models: &[
+            "functionary-small-v3.2",
+            "functionary-medium-v3.2",
+            "functionary-v3.2",
+            "functionary",
+        ],
+    },
     //
     // (end of bare JSON)
     //

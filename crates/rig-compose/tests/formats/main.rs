@@ -11,7 +11,16 @@
 mod harness;
 
 // JSON families.
+mod cohere;
+mod functionary;
+mod generic_json;
+mod granite;
 mod hermes;
+mod internlm;
+mod json_array;
+mod llama3_json;
+mod minimax_m1;
+mod mistral;
 
 // (end of JSON families)
 

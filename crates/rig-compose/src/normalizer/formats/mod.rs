@@ -36,5 +36,23 @@ pub use step3::Step3;
 // JSON between markers, and bare JSON.
 mod hermes;
 pub use hermes::Hermes;
+mod cohere;
+mod functionary;
+mod generic_json;
+mod granite;
+mod internlm;
+mod json_array;
+mod llama3_json;
+mod minimax_m1;
+mod mistral;
+pub use cohere::Cohere;
+pub use functionary::{FunctionaryV31, FunctionaryV32};
+pub use generic_json::GenericJson;
+pub use granite::{Granite, Granite20bFc};
+pub use internlm::InternLm;
+pub use json_array::{Apertus, Apriel, HunyuanA13b, Jamba, Nemotron, Phi4Mini, Xlam};
+pub use llama3_json::Llama3Json;
+pub use minimax_m1::MiniMaxM1;
+pub use mistral::Mistral;
 
 // (end of JSON families)

@@ -25,7 +25,8 @@ pub(crate) struct Tags {
     pub(crate) require_call_key: bool,
 }
 
-fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+/// Index of the first non-whitespace byte at or after `i`.
+pub(crate) fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
     while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
         i += 1;
     }
@@ -38,7 +39,7 @@ pub(crate) fn could_become(rest: &str, marker: &str) -> bool {
 }
 
 /// The first key of the object starting at `open`, if it is complete.
-fn first_key(text: &str, open: usize) -> Option<&str> {
+pub(crate) fn first_key(text: &str, open: usize) -> Option<&str> {
     let bytes = text.as_bytes();
     let quote = skip_ws(bytes, open + 1);
     if bytes.get(quote) != Some(&b'"') {
@@ -151,10 +152,19 @@ pub(crate) fn parse_calls_json(
 /// What has been written of the calls in the JSON `text` (the body of an
 /// unfinished region): one object, or the elements of an array.
 pub(crate) fn partial_calls(text: &str) -> Vec<PartialCall> {
+    partial_elements(text)
+        .into_iter()
+        .map(partial_object)
+        .collect()
+}
+
+/// The (possibly unfinished) objects in the JSON `text`: the object itself,
+/// or the objects of an array up to the first unfinished one.
+pub(crate) fn partial_elements(text: &str) -> Vec<&str> {
     let bytes = text.as_bytes();
     let start = skip_ws(bytes, 0);
     match bytes.get(start) {
-        Some(b'{') => vec![partial_object(text.get(start..).unwrap_or_default())],
+        Some(b'{') => vec![text.get(start..).unwrap_or_default()],
         Some(b'[') => {
             let mut out = Vec::new();
             let mut i = start + 1;
@@ -164,11 +174,11 @@ pub(crate) fn partial_calls(text: &str) -> Vec<PartialCall> {
                     Some(b',') => i += 1,
                     Some(b'{') => match value_end(text, i) {
                         JsonEnd::Complete(end) => {
-                            out.push(partial_object(text.get(i..end).unwrap_or_default()));
+                            out.push(text.get(i..end).unwrap_or_default());
                             i = end;
                         }
                         _ => {
-                            out.push(partial_object(text.get(i..).unwrap_or_default()));
+                            out.push(text.get(i..).unwrap_or_default());
                             return out;
                         }
                     },
@@ -239,12 +249,251 @@ fn string_field(object: &str, keys: &[&str]) -> Option<String> {
 
 /// The raw text of a top-level field, from its value to the end of what
 /// has been written (or of the value, when it is complete).
-fn raw_field<'a>(object: &'a str, keys: &[&str]) -> Option<&'a str> {
+pub(crate) fn raw_field<'a>(object: &'a str, keys: &[&str]) -> Option<&'a str> {
     let at = after_key(object, keys)?;
     match value_end(object, at) {
         JsonEnd::Complete(end) => object.get(at..end),
         _ => object.get(at..),
     }
+}
+
+/// Index of the JSON value after an opener of `open_len` bytes, when its
+/// first byte is one of `accept` (whitespace skipped). `Err` holds the
+/// answer for a scan: wait for that byte, or not a call.
+pub(crate) fn json_after(text: &str, open_len: usize, accept: &[u8]) -> Result<usize, RegionScan> {
+    let at = skip_ws(text.as_bytes(), open_len);
+    match text.as_bytes().get(at) {
+        None => Err(RegionScan::NeedMore),
+        Some(b) if accept.contains(b) => Ok(at),
+        Some(_) => Err(RegionScan::NotACall),
+    }
+}
+
+/// A region made of an opening marker, one JSON value (a call object or an
+/// array of them) and an optional closing marker, for formats whose calls
+/// end with their JSON (Granite, Phi-4-mini `functools[…]`, ...).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MarkedJson {
+    /// Length of the opening marker.
+    pub(crate) open_len: usize,
+    /// Bytes the JSON may start with (`b"["`, `b"{["`).
+    pub(crate) accept: &'static [u8],
+    /// A closing marker consumed when it follows the JSON.
+    pub(crate) closer: Option<&'static str>,
+}
+
+impl MarkedJson {
+    /// See [`ToolCallFormat::scan`](crate::normalizer::ToolCallFormat::scan).
+    pub(crate) fn scan(self, text: &str, at_eof: bool) -> RegionScan {
+        match json_after(text, self.open_len, self.accept) {
+            Ok(at) => scan_value_then(text, at, self.closer, at_eof),
+            Err(answer) => answer,
+        }
+    }
+
+    /// The JSON of a complete region and its offset in the region.
+    pub(crate) fn body(self, region: &str) -> (&str, usize) {
+        let at = skip_ws(region.as_bytes(), self.open_len);
+        (value_body(region, at, self.closer), at)
+    }
+
+    /// Report the calls of a complete region.
+    pub(crate) fn parse(
+        self,
+        region: &str,
+        format: &'static str,
+        cx: &mut ParseCx<'_>,
+    ) -> Result<(), NormalizeError> {
+        let (body, at) = self.body(region);
+        parse_calls_json(body, at, format, cx)
+    }
+
+    /// What has been written of the calls of an unfinished region.
+    pub(crate) fn partial(self, region: &str) -> Vec<PartialCall> {
+        partial_calls(region.get(self.open_len..).unwrap_or_default())
+    }
+}
+
+/// Keys a call object may begin with. A bare JSON value whose first key is
+/// complete and is none of these is not a call, so formats with markerless
+/// calls can let ordinary JSON go without waiting for its end.
+const CALL_OPENING_KEYS: [&str; 10] = [
+    "name",
+    "tool_name",
+    "function",
+    "arguments",
+    "parameters",
+    "input",
+    "args",
+    "id",
+    "tool_call_id",
+    "type",
+];
+
+/// Whether the complete JSON object `object` is a call: it has a top-level
+/// string `name` / `tool_name` (and, with `need_args`, an arguments key
+/// too, so that `{"name": "Ada", "age": 36}` is not taken for a call), or
+/// a `function` object (OpenAI nesting).
+pub(crate) fn is_call_object(object: &str, need_args: bool) -> bool {
+    let bytes = object.as_bytes();
+    if after_key(object, &["name", "tool_name"]).is_some_and(|at| bytes.get(at) == Some(&b'"')) {
+        return !need_args
+            || after_key(object, &["arguments", "parameters", "input", "args"]).is_some();
+    }
+    after_key(object, &["function"]).is_some_and(|at| bytes.get(at) == Some(&b'{'))
+}
+
+/// What a markerless JSON value turned out to be (see [`call_json`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallJson {
+    /// A call object, or a non-empty array of call objects, ending just
+    /// before this index.
+    Calls(usize),
+    /// Some other value (or not JSON at all).
+    NotCalls,
+    /// The text ends before this can be told.
+    NeedMore,
+}
+
+/// Whether the object opening at `open` can still be a call, judging by
+/// its first key: `Some(false)` as soon as that key rules it out.
+fn opening_key_allows_call(text: &str, open: usize) -> Option<bool> {
+    let bytes = text.as_bytes();
+    let quote = skip_ws(bytes, open + 1);
+    match bytes.get(quote) {
+        None => None,
+        Some(b'"') => first_key(text, open).map(|key| CALL_OPENING_KEYS.contains(&key)),
+        Some(_) => Some(false),
+    }
+}
+
+/// Whether the array `text[open..end]` is a non-empty list of call objects.
+fn elements_are_calls(text: &str, open: usize, end: usize, need_args: bool) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = skip_ws(bytes, open + 1);
+    loop {
+        if bytes.get(i) != Some(&b'{') {
+            return false;
+        }
+        let JsonEnd::Complete(element_end) = value_end(text, i) else {
+            return false;
+        };
+        if !is_call_object(text.get(i..element_end).unwrap_or_default(), need_args) {
+            return false;
+        }
+        i = skip_ws(bytes, element_end);
+        match bytes.get(i) {
+            Some(b',') => i = skip_ws(bytes, i + 1),
+            Some(b']') => return i + 1 == end,
+            _ => return false,
+        }
+    }
+}
+
+/// Whether the JSON value at `at` (no leading whitespace) is a call object
+/// or a non-empty array of call objects (see [`is_call_object`] for
+/// `need_args`), for formats whose calls may come without a marker or
+/// behind a generic one. Ordinary JSON is turned down as early as its first
+/// key allows; the answer is monotone in the text.
+pub(crate) fn call_json(text: &str, at: usize, need_args: bool) -> CallJson {
+    let bytes = text.as_bytes();
+    let object = match bytes.get(at) {
+        None => return CallJson::NeedMore,
+        Some(b'{') => at,
+        Some(b'[') => {
+            let first = skip_ws(bytes, at + 1);
+            match bytes.get(first) {
+                None => return CallJson::NeedMore,
+                Some(b'{') => first,
+                Some(_) => return CallJson::NotCalls,
+            }
+        }
+        Some(_) => return CallJson::NotCalls,
+    };
+    if opening_key_allows_call(text, object) == Some(false) {
+        return CallJson::NotCalls;
+    }
+    let end = match value_end(text, at) {
+        JsonEnd::Complete(end) => end,
+        JsonEnd::Incomplete => return CallJson::NeedMore,
+        JsonEnd::Invalid(_) => return CallJson::NotCalls,
+    };
+    let calls = if object == at {
+        is_call_object(text.get(at..end).unwrap_or_default(), need_args)
+    } else {
+        elements_are_calls(text, at, end, need_args)
+    };
+    if calls {
+        CallJson::Calls(end)
+    } else {
+        CallJson::NotCalls
+    }
+}
+
+/// Index just past the character at `at` (for claiming a region through a
+/// byte that broke the JSON).
+fn past_char(text: &str, at: usize) -> usize {
+    at + text
+        .get(at..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(1, char::len_utf8)
+}
+
+/// Where a region ends whose body is the JSON value opening at `at` (a `{`
+/// or `[`), followed by an optional `closer` marker.
+///
+/// Formats without closers end with the value, but only once the next
+/// non-whitespace byte is known: another object right after an object is
+/// kept in the region so that the parser reports the concatenated
+/// arguments (`{"a":1}{"a":1}`) instead of leaving half of them as text.
+/// Broken JSON is claimed through the offending byte so the parser can say
+/// where it broke.
+pub(crate) fn scan_value_then(
+    text: &str,
+    at: usize,
+    closer: Option<&str>,
+    at_eof: bool,
+) -> RegionScan {
+    let end = match value_end(text, at) {
+        JsonEnd::Complete(end) => end,
+        JsonEnd::Incomplete => return RegionScan::NeedMore,
+        JsonEnd::Invalid(bad) => return RegionScan::Complete(past_char(text, bad)),
+    };
+    let bytes = text.as_bytes();
+    let next = skip_ws(bytes, end);
+    let rest = text.get(next..).unwrap_or_default();
+    if let Some(close) = closer {
+        if rest.starts_with(close) {
+            return RegionScan::Complete(next + close.len());
+        }
+        if !rest.is_empty() && could_become(rest, close) {
+            return if at_eof {
+                RegionScan::Complete(end)
+            } else {
+                RegionScan::NeedMore
+            };
+        }
+    }
+    match rest.as_bytes().first() {
+        None if at_eof => RegionScan::Complete(end),
+        None => RegionScan::NeedMore,
+        Some(b'{') if bytes.get(at) == Some(&b'{') => match value_end(text, next) {
+            JsonEnd::Complete(second) => RegionScan::Complete(second),
+            JsonEnd::Incomplete => RegionScan::NeedMore,
+            JsonEnd::Invalid(bad) => RegionScan::Complete(past_char(text, bad)),
+        },
+        Some(_) => RegionScan::Complete(end),
+    }
+}
+
+/// The JSON text of a region scanned by [`scan_value_then`] whose value
+/// opens at `at`, without the closer and trailing whitespace.
+pub(crate) fn value_body<'a>(region: &'a str, at: usize, closer: Option<&str>) -> &'a str {
+    let inner = region.get(at..).unwrap_or_default();
+    let inner = closer
+        .and_then(|close| inner.strip_suffix(close))
+        .unwrap_or(inner);
+    inner.trim_end()
 }
 
 #[cfg(test)]
@@ -287,5 +536,75 @@ mod tests {
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[1].name.as_deref(), Some("b"));
         assert_eq!(partial_object(r#"{"name": "get_wea"#).name, None);
+    }
+    #[test]
+    fn call_json_tells_calls_from_other_json() {
+        let calls = r#"[{"name": "a", "arguments": {}}, {"arguments": {}, "name": "b"}] x"#;
+        assert_eq!(call_json(calls, 0, true), CallJson::Calls(calls.len() - 2));
+        assert_eq!(call_json(r#"{"name": "a"}"#, 0, false), CallJson::Calls(13));
+        assert_eq!(call_json(r#"{"name": "a"}"#, 0, true), CallJson::NotCalls);
+        assert_eq!(
+            call_json(r#"{"name": "Ada", "age": 36}"#, 0, true),
+            CallJson::NotCalls
+        );
+        assert_eq!(call_json(r#"{"city": "#, 0, true), CallJson::NotCalls);
+        assert_eq!(call_json(r#"{"name": "a", "#, 0, true), CallJson::NeedMore);
+        assert_eq!(
+            call_json(r#"{"parameters": {}}"#, 0, true),
+            CallJson::NotCalls
+        );
+        assert_eq!(call_json("[1, 2]", 0, true), CallJson::NotCalls);
+        assert_eq!(call_json("[]", 0, true), CallJson::NotCalls);
+        assert_eq!(
+            call_json(r#"[{"name": "a"}, 3]"#, 0, false),
+            CallJson::NotCalls
+        );
+        assert_eq!(
+            call_json(r#"[{"name": "a"},]"#, 0, false),
+            CallJson::NotCalls
+        );
+        assert_eq!(call_json("[ ", 0, true), CallJson::NeedMore);
+        assert_eq!(call_json("hello", 0, true), CallJson::NotCalls);
+    }
+
+    #[test]
+    fn value_then_waits_for_the_next_byte() {
+        assert_eq!(
+            scan_value_then("{} x", 0, None, false),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{}  ", 0, None, false),
+            RegionScan::NeedMore
+        );
+        assert_eq!(
+            scan_value_then("{}  ", 0, None, true),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{}{\"a\":1}", 0, None, false),
+            RegionScan::Complete(9)
+        );
+        assert_eq!(
+            scan_value_then("[]{}", 0, None, false),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{} </x>", 0, Some("</x>"), false),
+            RegionScan::Complete(7)
+        );
+        assert_eq!(
+            scan_value_then("{} </", 0, Some("</x>"), false),
+            RegionScan::NeedMore
+        );
+        assert_eq!(
+            scan_value_then("{} </", 0, Some("</x>"), true),
+            RegionScan::Complete(2)
+        );
+        assert_eq!(
+            scan_value_then("{\"a\": ]", 0, None, false),
+            RegionScan::Complete(7)
+        );
+        assert_eq!(value_body("<x>{} </x>", 3, Some("</x>")), "{}");
     }
 }
