@@ -83,16 +83,17 @@ static CATALOG: &[Entry] = &[
         auto: true,
         models: &["granite-20b-functioncalling", "granite-20b-fc"],
     },
-    Entry {
-        format: &formats::Hermes,
-        auto: true,
-        models: &["qwen", "qwq", "hermes", "nous"],
-    },
-    // `<tool_call>[` (Granite 3.1) after Hermes, which takes `<tool_call>{`.
+    // Before Hermes: both read `<tool_call>[…]` (Hermes takes a JSON array
+    // there too), and in auto mode the array form is Granite 3.1's.
     Entry {
         format: &formats::Granite,
         auto: true,
         models: &["granite"],
+    },
+    Entry {
+        format: &formats::Hermes,
+        auto: true,
+        models: &["qwen", "qwq", "hermes", "nous"],
     },
     Entry {
         format: &formats::InternLm,

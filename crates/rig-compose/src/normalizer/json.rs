@@ -78,17 +78,6 @@ pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     }
 }
 
-/// Bytes that matter to [`container_end`] outside strings.
-static STRUCTURAL: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'"' as usize] = true;
-    table[b'{' as usize] = true;
-    table[b'}' as usize] = true;
-    table[b'[' as usize] = true;
-    table[b']' as usize] = true;
-    table
-};
-
 /// End of the object or array opening at `open`.
 fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
     // A stack of expected closers; bounded by the depth limit.
@@ -98,7 +87,7 @@ fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
         let rest = bytes.get(i..).unwrap_or_default();
         let Some(step) = rest
             .iter()
-            .position(|&b| STRUCTURAL.get(usize::from(b)).copied().unwrap_or(false))
+            .position(|&b| matches!(b, b'"' | b'{' | b'}' | b'[' | b']'))
         else {
             break;
         };

@@ -595,16 +595,13 @@ impl Calls {
         }
         let shape = self.shape;
         let s = self.open_slot(slot, at)?;
-        match &s.name {
-            Some(known) => {
-                let message = format!(
-                    "call {slot} renamed from {} to {}",
-                    Excerpt(known),
-                    Excerpt(name)
-                );
-                return Err(shape.err(at, message));
-            }
-            None => {}
+        if let Some(known) = &s.name {
+            let message = format!(
+                "call {slot} renamed from {} to {}",
+                Excerpt(known),
+                Excerpt(name)
+            );
+            return Err(shape.err(at, message));
         }
         shape.tool_name(name, at)?;
         s.name = Some(name.to_owned());
