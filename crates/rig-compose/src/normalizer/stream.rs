@@ -21,8 +21,10 @@ pub enum StreamEvent {
         /// The call id, if already written.
         id: Option<String>,
     },
-    /// More of a call's argument text, as the model writes it. Best effort
-    /// and for display only: a call written within one chunk has none, and
+    /// More of a long call's argument text, as the model writes it, sent
+    /// every few hundred bytes while the call is being written. When a call
+    /// has any, they add up to its complete raw argument text before it
+    /// finishes; a short call has none. For display:
     /// [`CallFinished`](Self::CallFinished) carries the parsed arguments.
     ArgumentsDelta {
         /// Position of the call among all calls of the output.
@@ -337,7 +339,9 @@ impl Sink for Emitter {
     }
 
     fn announced(&self) -> bool {
-        !self.started.is_empty()
+        // Only calls whose argument text has started streaming need the
+        // rest of it before they finish.
+        self.started.iter().any(|sent| !sent.is_empty())
     }
 
     fn pending(&mut self, partial: Vec<PartialCall>) {
@@ -351,13 +355,9 @@ impl Sink for Emitter {
                         name,
                         id: call.id,
                     });
-                    if !call.arguments.is_empty() {
-                        self.events.push(StreamEvent::ArgumentsDelta {
-                            index,
-                            delta: call.arguments.clone(),
-                        });
-                    }
-                    self.started.push(call.arguments);
+                    // Argument text follows at the next re-scan; a short
+                    // call that finishes first needs none.
+                    self.started.push(String::new());
                 }
                 Some(sent) => {
                     if let Some(delta) = call.arguments.strip_prefix(sent.as_str())

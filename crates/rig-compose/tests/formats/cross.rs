@@ -4,7 +4,7 @@
 //! same error).
 
 use proptest::prelude::*;
-use rig_compose::normalizer::{TextNormalizer, all_formats, format_by_name};
+use rig_compose::normalizer::{StreamEvent, TextNormalizer, all_formats, format_by_name};
 
 use crate::harness::{Outcome, outcome, stream_chunks};
 
@@ -126,5 +126,74 @@ proptest! {
             let byte_by_byte = outcome(&stream_chunks(&normalizer, bytes, &every));
             prop_assert_eq!(&byte_by_byte, &expected, "{:?} byte by byte of {:?}", normalizer, raw);
         }
+    }
+}
+
+/// A call whose arguments are long streams its argument text while it is
+/// written: several deltas before the call finishes, adding up to the raw
+/// argument text.
+#[test]
+fn long_arguments_stream_as_deltas() {
+    let long = "lorem ipsum dolor sit amet ".repeat(80); // ~2 KB
+    let cases = [
+        (
+            "hermes",
+            format!(
+                "<tool_call>{{\"name\": \"write\", \"arguments\": {{\"text\": \"{long}\"}}}}</tool_call>"
+            ),
+        ),
+        (
+            "llama3_json",
+            format!(
+                "<|python_tag|>{{\"name\": \"write\", \"parameters\": {{\"text\": \"{long}\"}}}}"
+            ),
+        ),
+        (
+            "qwen3_coder",
+            format!(
+                "<tool_call>\n<function=write>\n<parameter=text>\n{long}\n</parameter>\n</function>\n</tool_call>"
+            ),
+        ),
+        (
+            "glm45",
+            format!(
+                "<tool_call>write\n<arg_key>text</arg_key>\n<arg_value>{long}</arg_value>\n</tool_call>"
+            ),
+        ),
+        (
+            "minimax_m2",
+            format!(
+                "<minimax:tool_call>\n<invoke name=\"write\">\n<parameter name=\"text\">{long}</parameter>\n</invoke>\n</minimax:tool_call>"
+            ),
+        ),
+    ];
+    for (name, raw) in cases {
+        let Ok(format) = format_by_name(name) else {
+            continue;
+        };
+        let mut stream = TextNormalizer::new(format).stream();
+        let mut events = Vec::new();
+        for chunk in raw.as_bytes().chunks(16) {
+            events.extend(stream.feed(chunk).unwrap());
+        }
+        events.extend(stream.finish().unwrap());
+        let finished = events
+            .iter()
+            .position(|e| matches!(e, StreamEvent::CallFinished { .. }))
+            .unwrap_or_else(|| panic!("{name}: no call"));
+        let deltas: Vec<&str> = events[..finished]
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ArgumentsDelta { index: 0, delta } => Some(delta.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(deltas.len() >= 3, "{name}: only {} deltas", deltas.len());
+        let text = deltas.concat();
+        assert!(text.contains(long.trim_end()), "{name}: {text:?}");
+        assert!(
+            raw.contains(&text),
+            "{name}: deltas are not the raw argument text: {text:?}"
+        );
     }
 }

@@ -215,7 +215,6 @@ fn streaming_announces_calls() {
         [(0, "get_weather".to_owned()), (1, "get_weather".to_owned())]
     );
     assert!(started_before_finished(&events, 0));
-    assert!(argument_text(&events, 0).contains("北京"));
 }
 
 proptest! {

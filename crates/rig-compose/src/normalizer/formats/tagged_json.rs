@@ -191,14 +191,73 @@ pub(crate) fn partial_elements(text: &str) -> Vec<&str> {
 }
 
 /// The name, id and raw argument text of a (possibly unfinished) call
-/// object.
+/// object, read in one pass over its top-level members. Key preferences
+/// follow the final parse (`name` over `tool_name`, `arguments` over
+/// `parameters`, ...), whatever order the members come in.
 pub(crate) fn partial_object(object: &str) -> PartialCall {
+    fn keep<'a>(slot: &mut Option<(usize, &'a str)>, rank: usize, value: &'a str) {
+        if slot.is_none_or(|(best, _)| rank < best) {
+            *slot = Some((rank, value));
+        }
+    }
+    const NAMES: [&str; 2] = ["name", "tool_name"];
+    const IDS: [&str; 3] = ["id", "tool_call_id", "call_id"];
+    const ARGS: [&str; 4] = ["arguments", "parameters", "input", "args"];
+    // Best (lowest preference index) value span seen for each field.
+    let mut name: Option<(usize, &str)> = None;
+    let mut id: Option<(usize, &str)> = None;
+    let mut args: Option<(usize, &str)> = None;
+    let bytes = object.as_bytes();
+    let mut i = 1; // past `{`
+    loop {
+        i = skip_ws(bytes, i);
+        if bytes.get(i) == Some(&b',') {
+            i = skip_ws(bytes, i + 1);
+        }
+        if bytes.get(i) != Some(&b'"') {
+            break;
+        }
+        let Some(key_end) = string_end(bytes, i) else {
+            break;
+        };
+        let key = object.get(i + 1..key_end - 1).unwrap_or_default();
+        let colon = skip_ws(bytes, key_end);
+        if bytes.get(colon) != Some(&b':') {
+            break;
+        }
+        let at = skip_ws(bytes, colon + 1);
+        let (value, complete, next) = match value_end(object, at) {
+            JsonEnd::Complete(end) => (object.get(at..end).unwrap_or_default(), true, end),
+            _ => (object.get(at..).unwrap_or_default(), false, object.len()),
+        };
+        if let Some(rank) = ARGS.iter().position(|k| *k == key) {
+            keep(&mut args, rank, value);
+        } else if complete && let Some(rank) = NAMES.iter().position(|k| *k == key) {
+            keep(&mut name, rank, value);
+        } else if complete && let Some(rank) = IDS.iter().position(|k| *k == key) {
+            keep(&mut id, rank, value);
+        }
+        if !complete {
+            break;
+        }
+        i = next;
+    }
     PartialCall {
-        name: string_field(object, &["name", "tool_name"]),
-        id: string_field(object, &["id", "tool_call_id", "call_id"]),
-        arguments: raw_field(object, &["arguments", "parameters", "input", "args"])
-            .unwrap_or_default()
-            .to_owned(),
+        name: name.and_then(|(_, v)| scalar_text(v)),
+        id: id.and_then(|(_, v)| scalar_text(v)),
+        arguments: args.map(|(_, v)| v.to_owned()).unwrap_or_default(),
+    }
+}
+
+/// A complete JSON string (decoded) or integer, as text.
+fn scalar_text(value: &str) -> Option<String> {
+    match value.as_bytes().first() {
+        Some(b'"') => match value.get(1..value.len() - 1) {
+            Some(inner) if !inner.contains('\\') => Some(inner.to_owned()),
+            _ => serde_json::from_str(value).ok(),
+        },
+        Some(b'0'..=b'9') if value.bytes().all(|b| b.is_ascii_digit()) => Some(value.to_owned()),
+        _ => None,
     }
 }
 
@@ -228,23 +287,6 @@ fn after_key(object: &str, keys: &[&str]) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-/// A complete top-level string field of `object`, decoded.
-fn string_field(object: &str, keys: &[&str]) -> Option<String> {
-    let at = after_key(object, keys)?;
-    let bytes = object.as_bytes();
-    match bytes.get(at) {
-        Some(b'"') => {
-            let end = string_end(bytes, at)?;
-            serde_json::from_str(object.get(at..end)?).ok()
-        }
-        Some(b'0'..=b'9') => {
-            let len = bytes.get(at..)?.iter().position(|b| !b.is_ascii_digit())?;
-            object.get(at..at + len).map(str::to_owned)
-        }
-        _ => None,
-    }
 }
 
 /// The raw text of a top-level field, from its value to the end of what
