@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, tests with all and
 # with no features, doctests, loom models and the downstream compatibility
-# suites. Set SKIP_DOWNSTREAM=1 to leave out the (slow) downstream suites.
+# suites, and a fuzz smoke run when cargo-fuzz is available. Set
+# SKIP_DOWNSTREAM=1 or SKIP_FUZZ=1 to leave those out locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,18 @@ if ls crates/rig-compose/tests/*loom*.rs >/dev/null 2>&1; then
     (cd crates/rig-compose && RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=../../target/loom \
       cargo test --release --test "$(basename "$t" .rs)")
   done
+fi
+
+# A short fuzz smoke run of the normalizer targets. cargo-fuzz needs a
+# nightly toolchain, which a fresh machine may not have (and rustup's servers
+# may be unreachable), so the step is skipped with a note when it is absent.
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  if cargo +nightly fuzz --version >/dev/null 2>&1; then
+    step "fuzz smoke (normalizer targets, ${FUZZ_SECONDS:-20}s each)"
+    FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz-smoke.sh auto stream
+  else
+    step "fuzz smoke skipped: no nightly toolchain with cargo-fuzz"
+  fi
 fi
 
 if [ "${SKIP_DOWNSTREAM:-0}" != 1 ]; then
