@@ -16,6 +16,13 @@ mod hermes;
 // (end of JSON families)
 
 // Special-token families.
+mod deepseek;
+mod gemma;
+mod harmony;
+mod kimi_k2;
+mod lfm2;
+mod pythonic;
+mod special_mutations;
 
 // (end of special-token families)
 
