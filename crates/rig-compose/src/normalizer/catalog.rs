@@ -23,6 +23,50 @@ struct Entry {
 static CATALOG: &[Entry] = &[
     // ── Special-token families: DeepSeek, Kimi K2, Harmony, Gemma, LFM2,
     //    pythonic with markers. ──────────────────────────────────────────
+    // V3.1 first: it only claims blocks in its own layout, while V3 reads
+    // both, so auto-detection names the version that wrote the output.
+    Entry {
+        format: &formats::DeepSeekV31,
+        auto: true,
+        models: &["deepseek-v3.1"],
+    },
+    Entry {
+        format: &formats::DeepSeekV3,
+        auto: true,
+        models: &["deepseek-v3", "deepseek-r1"],
+    },
+    Entry {
+        format: &formats::KimiK2,
+        auto: true,
+        models: &["kimi-k2"],
+    },
+    Entry {
+        format: &formats::Harmony,
+        auto: true,
+        models: &["gpt-oss"],
+    },
+    Entry {
+        format: &formats::FunctionGemma,
+        auto: true,
+        models: &["functiongemma", "function-gemma"],
+    },
+    Entry {
+        format: &formats::Gemma4,
+        auto: true,
+        models: &["gemma-4", "gemma4"],
+    },
+    Entry {
+        format: &formats::Lfm2,
+        auto: true,
+        models: &["lfm2", "lfm-2", "liquid"],
+    },
+    // Before the XML families: `<function_calls>` followed by `<invoke` is
+    // DeepSeek V3.2's plain-tag layout, which Olmo 3 declines.
+    Entry {
+        format: &formats::Olmo3,
+        auto: true,
+        models: &["olmo-3", "olmo3"],
+    },
     //
     // (end of special-token families)
     //
@@ -196,6 +240,12 @@ static CATALOG: &[Entry] = &[
     // (end of bare JSON)
     //
     // ── Bare pythonic lists at the output start. ──────────────────────────
+    // Also Llama 4's `<|python_start|>` wrapper, which no other format uses.
+    Entry {
+        format: &formats::Pythonic,
+        auto: true,
+        models: &["llama-4", "llama4"],
+    },
     //
     // (end of bare pythonic)
 ];

@@ -25,6 +25,13 @@ mod mistral;
 // (end of JSON families)
 
 // Special-token families.
+mod deepseek;
+mod gemma;
+mod harmony;
+mod kimi_k2;
+mod lfm2;
+mod pythonic;
+mod special_mutations;
 
 // (end of special-token families)
 

@@ -123,7 +123,8 @@ fn calls_region(block: &str) -> &str {
 
 /// Parse a well-formed block, appending its calls; [`Bail`] on anything
 /// else (the caller then re-parses the block with [`tolerant_block`]).
-fn fast_block(block: &str, calls: &mut Vec<ToolInvocation>) -> Result<(), Bail> {
+/// Shared with the `lfm2` format, which finds blocks its own way.
+pub(crate) fn fast_block(block: &str, calls: &mut Vec<ToolInvocation>) -> Result<(), Bail> {
     let mut cur = Cursor::new(calls_region(block));
     loop {
         cur.skip_ws();
@@ -200,7 +201,7 @@ fn fast_call(cur: &mut Cursor<'_>) -> Result<ToolInvocation, Bail> {
 
 /// Parse a block with the published parser's rules, appending its calls or
 /// returning the error that parser would have reported (plus location).
-fn tolerant_block(
+pub(crate) fn tolerant_block(
     site: Site<'_>,
     block: &str,
     calls: &mut Vec<ToolInvocation>,

@@ -11,6 +11,19 @@ pub(crate) mod lfm;
 pub(crate) mod tagged_json;
 
 // Special-token families.
+mod deepseek;
+mod gemma;
+mod harmony;
+mod kimi_k2;
+mod lfm2;
+mod pythonic;
+mod special;
+pub use deepseek::{DeepSeekV3, DeepSeekV31};
+pub use gemma::{FunctionGemma, Gemma4};
+pub use harmony::Harmony;
+pub use kimi_k2::KimiK2;
+pub use lfm2::Lfm2;
+pub use pythonic::{Olmo3, Pythonic};
 
 // (end of special-token families)
 
