@@ -226,9 +226,9 @@ fn malformed_input_is_a_typed_error_with_an_offset() {
 
 #[test]
 fn streaming_announces_the_call_and_its_arguments() {
-    // Long enough that the pending message is re-read before it ends (the
-    // stream re-reads on `>` or once the region grew by half).
-    let args = format!(r#"{{"city": "Paris", "note": "{}"}}"#, "x".repeat(200));
+    // Long enough that argument text streams before the message ends (a
+    // pending call's arguments are re-read every few hundred bytes).
+    let args = format!(r#"{{"city": "Paris", "note": "{}"}}"#, "x".repeat(1200));
     let raw = call("get_weather", &args);
     let (name, id, deltas) = announced(&streamed(&harmony(), &raw));
     assert_eq!(name, "get_weather");

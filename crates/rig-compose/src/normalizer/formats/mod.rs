@@ -3,7 +3,7 @@
 //! Each type here implements [`ToolCallFormat`](super::ToolCallFormat);
 //! use one with [`TextNormalizer::new`](super::TextNormalizer::new), or
 //! look formats up by name with [`format_by_name`](super::format_by_name).
-//! Shared machinery: [`tagged_json`] (JSON between markers), the byte
+//! Shared machinery: `tagged_json` (JSON between markers), the byte
 //! scanner and Python-literal parser of the parent module.
 
 // Shared machinery.

@@ -32,7 +32,7 @@
 //!   (`{"a":1}{"a":1}`) are [`NormalizeError::ConcatenatedArguments`],
 //!   other invalid JSON is a `Provider` error naming the call and the byte
 //!   in the argument string. Argument text above
-//!   [`MAX_INPUT_BYTES`](super::MAX_INPUT_BYTES) and arguments nested deeper
+//!   [`MAX_INPUT_BYTES`] and arguments nested deeper
 //!   than [`MAX_NESTING_DEPTH`](super::MAX_NESTING_DEPTH) are
 //!   [`NormalizeError::LimitExceeded`]. Offsets in those errors are byte
 //!   offsets in the call's argument text (0 for `Incomplete`).
