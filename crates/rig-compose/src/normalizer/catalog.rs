@@ -261,6 +261,24 @@ pub fn all_formats() -> impl Iterator<Item = &'static dyn ToolCallFormat> {
     CATALOG.iter().map(|entry| entry.format)
 }
 
+/// The formats [`TextNormalizer::auto`](super::TextNormalizer::auto) tries
+/// without a model hint: every shipped format except those whose calls have
+/// no marker at all and would turn ordinary text into calls (Functionary
+/// v3.2, found with a model hint).
+///
+/// ```
+/// use rig_compose::normalizer::auto_detected_formats;
+///
+/// assert!(auto_detected_formats().any(|f| f.name() == "kimi_k2"));
+/// assert!(!auto_detected_formats().any(|f| f.name() == "functionary_v3_2"));
+/// ```
+pub fn auto_detected_formats() -> impl Iterator<Item = &'static dyn ToolCallFormat> {
+    CATALOG
+        .iter()
+        .filter(|entry| entry.auto)
+        .map(|entry| entry.format)
+}
+
 /// Lower-case with `-` for `_`, so `Qwen3_Coder` and `qwen3-coder` match.
 fn fold(name: &str) -> String {
     name.trim()

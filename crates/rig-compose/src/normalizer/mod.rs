@@ -90,7 +90,7 @@ mod traits;
 mod typing;
 
 pub use bounded::BoundedToolInvocationResult;
-pub use catalog::{all_formats, format_by_name, format_for_model};
+pub use catalog::{all_formats, auto_detected_formats, format_by_name, format_for_model};
 pub use dispatch::{
     dispatch_tool_invocations, dispatch_tool_invocations_bounded,
     dispatch_tool_invocations_with_hooks, dispatch_tool_invocations_with_hooks_bounded,

@@ -197,3 +197,54 @@ fn long_arguments_stream_as_deltas() {
         );
     }
 }
+
+/// The tool-parser names of vLLM (`--tool-call-parser`) and SGLang
+/// (`--tool-call-parser`) for the families in the catalogue all resolve.
+#[test]
+fn vllm_and_sglang_parser_names_resolve() {
+    let expected = [
+        // vLLM
+        ("hermes", "hermes"),
+        ("mistral", "mistral"),
+        ("llama3_json", "llama3_json"),
+        ("llama4_json", "llama3_json"),
+        ("llama4_pythonic", "pythonic"),
+        ("pythonic", "pythonic"),
+        ("olmo3", "olmo3"),
+        ("granite", "granite"),
+        ("granite-20b-fc", "granite_20b_fc"),
+        ("internlm", "internlm"),
+        ("jamba", "jamba"),
+        ("xlam", "xlam"),
+        ("phi4_mini_json", "phi4_mini"),
+        ("hunyuan_a13b", "hunyuan_a13b"),
+        ("deepseek_v3", "deepseek_v3"),
+        ("deepseek_v31", "deepseek_v31"),
+        ("deepseek_v32", "deepseek_v32"),
+        ("kimi_k2", "kimi_k2"),
+        ("glm45", "glm45"),
+        ("glm47", "glm47"),
+        ("qwen3_coder", "qwen3_coder"),
+        ("qwen3_xml", "qwen3_coder"),
+        ("seed_oss", "seed_oss"),
+        ("minimax", "minimax_m1"),
+        ("minimax_m2", "minimax_m2"),
+        ("step3", "step3"),
+        ("openai", "harmony"),
+        // SGLang
+        ("qwen25", "hermes"),
+        ("llama3", "llama3_json"),
+        ("deepseekv3", "deepseek_v3"),
+        ("deepseekv31", "deepseek_v31"),
+        ("deepseekv32", "deepseek_v32"),
+        ("gpt-oss", "harmony"),
+        ("minimax-m2", "minimax_m2"),
+        ("lfm2", "lfm2"),
+        ("hunyuan", "hunyuan_v3"),
+        ("interns1", "internlm"),
+    ];
+    for (parser, format) in expected {
+        let found = format_by_name(parser).unwrap_or_else(|e| panic!("{parser}: {e}"));
+        assert_eq!(found.name(), format, "{parser}");
+    }
+}

@@ -48,6 +48,7 @@ mod xml_support;
 // (end of XML-style families)
 
 // Auto-detection and cross-format checks.
+mod auto;
 mod cross;
 mod readme;
 
