@@ -16,12 +16,22 @@ pub(crate) enum MarkerKind {
 }
 
 /// A set of literal markers with a fast first-byte prefilter.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct MarkerSet {
-    /// Longest first, so the longest marker at a position wins.
+    /// Grouped by first byte; within a group longest first, so the longest
+    /// marker at a position wins.
     markers: Vec<(&'static str, MarkerKind)>,
+    /// Per byte value, the range of `markers` starting with it (empty
+    /// when none does), so a position is only compared with markers that
+    /// can match there.
+    buckets: [(u16, u16); 256],
     first_bytes: Vec<u8>,
-    is_first: Vec<bool>,
+}
+
+impl Default for MarkerSet {
+    fn default() -> Self {
+        Self::new([])
+    }
 }
 
 /// The next interesting position in a text.
@@ -40,22 +50,35 @@ impl MarkerSet {
         let mut markers: Vec<_> = markers.into_iter().filter(|(m, _)| !m.is_empty()).collect();
         // Stable: among equal lengths the caller's order is kept.
         markers.sort_by_key(|(m, _)| std::cmp::Reverse(m.len()));
-        let mut is_first = vec![false; 256];
+        // Stable again: groups by first byte, longest first inside each.
+        markers.sort_by_key(|(m, _)| m.as_bytes().first().copied());
+        let mut buckets = [(0u16, 0u16); 256];
         let mut first_bytes = Vec::new();
-        for (marker, _) in &markers {
-            if let Some(&b) = marker.as_bytes().first()
-                && let Some(slot) = is_first.get_mut(usize::from(b))
-                && !*slot
-            {
-                *slot = true;
-                first_bytes.push(b);
+        for (index, (marker, _)) in markers.iter().enumerate() {
+            let (Some(&b), Ok(index)) = (marker.as_bytes().first(), u16::try_from(index)) else {
+                continue;
+            };
+            if let Some(bucket) = buckets.get_mut(usize::from(b)) {
+                if bucket.0 == bucket.1 {
+                    first_bytes.push(b);
+                    *bucket = (index, index);
+                }
+                bucket.1 = index + 1;
             }
         }
         Self {
             markers,
+            buckets,
             first_bytes,
-            is_first,
         }
+    }
+
+    /// The markers starting with byte `b`, longest first.
+    fn bucket(&self, b: u8) -> &[(&'static str, MarkerKind)] {
+        let (start, end) = self.buckets.get(usize::from(b)).copied().unwrap_or((0, 0));
+        self.markers
+            .get(usize::from(start)..usize::from(end))
+            .unwrap_or_default()
     }
 
     /// The first marker (or unfinished marker at the end) at or after
@@ -66,7 +89,9 @@ impl MarkerSet {
         while let Some(candidate) = self.next_first_byte(bytes, at) {
             let rest = bytes.get(candidate..).unwrap_or_default();
             let mut partial = false;
-            for (marker, kind) in &self.markers {
+            // Only markers with this first byte can match, or be cut off,
+            // here; the others would fail on their first byte.
+            for (marker, kind) in self.bucket(rest.first().copied().unwrap_or_default()) {
                 let m = marker.as_bytes();
                 if rest.starts_with(m) {
                     if partial {
@@ -95,9 +120,11 @@ impl MarkerSet {
             [a] => memchr(a, hay),
             [a, b] => memchr2(a, b, hay),
             [a, b, c] => memchr3(a, b, c, hay),
-            _ => hay
-                .iter()
-                .position(|&b| self.is_first.get(usize::from(b)).copied().unwrap_or(false)),
+            _ => hay.iter().position(|&b| {
+                self.buckets
+                    .get(usize::from(b))
+                    .is_some_and(|(start, end)| start != end)
+            }),
         };
         hit.map(|at| from + at)
     }
@@ -143,6 +170,29 @@ mod tests {
             Found::Marker(1, "<think>", _)
         ));
         assert_eq!(s.find("a < b", 0, false), Found::Nothing);
+    }
+
+    #[test]
+    fn many_first_bytes_keep_longest_first_per_byte() {
+        // More than three first bytes take the table path; markers sharing
+        // a first byte still prefer the longest, in any input order.
+        let s = MarkerSet::new([
+            ("[A", MarkerKind::ReasoningClose),
+            ("<x>", MarkerKind::ReasoningClose),
+            ("{{", MarkerKind::ReasoningClose),
+            ("<x>>", MarkerKind::ReasoningClose),
+            ("|y", MarkerKind::ReasoningClose),
+            ("[AB", MarkerKind::ReasoningClose),
+        ]);
+        assert!(matches!(s.find("..[AB", 0, false), Found::Marker(2, "[AB", _)));
+        assert!(matches!(s.find("..[AC", 0, false), Found::Marker(2, "[A", _)));
+        assert!(matches!(s.find("<x>> {{", 0, false), Found::Marker(0, "<x>>", _)));
+        assert!(matches!(s.find("a |y", 1, false), Found::Marker(2, "|y", _)));
+        assert_eq!(s.find("a [", 0, false), Found::Partial(2));
+        assert_eq!(s.find("a [A", 0, false), Found::Partial(2));
+        assert!(matches!(s.find("a [A", 0, true), Found::Marker(2, "[A", _)));
+        assert_eq!(s.find("a | [b {", 0, false), Found::Partial(7));
+        assert_eq!(MarkerSet::default().find("<x>", 0, false), Found::Nothing);
     }
 
     #[test]
