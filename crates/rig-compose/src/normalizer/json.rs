@@ -775,8 +775,14 @@ mod tests {
     #[test]
     fn value_end_matches_brackets_past_64_levels() {
         // The bit stack spans two words; mismatches in either are caught.
-        let open: String = (0..100).map(|i| if i % 3 == 0 { '[' } else { '{' }).collect();
-        let close: String = open.chars().rev().map(|c| if c == '[' { ']' } else { '}' }).collect();
+        let open: String = (0..100)
+            .map(|i| if i % 3 == 0 { '[' } else { '{' })
+            .collect();
+        let close: String = open
+            .chars()
+            .rev()
+            .map(|c| if c == '[' { ']' } else { '}' })
+            .collect();
         let mut good = open.replace('{', "{\"k\":");
         good.push_str(&close);
         assert_eq!(value_end(&good, 0), JsonEnd::Complete(good.len()));

@@ -184,10 +184,22 @@ mod tests {
             ("|y", MarkerKind::ReasoningClose),
             ("[AB", MarkerKind::ReasoningClose),
         ]);
-        assert!(matches!(s.find("..[AB", 0, false), Found::Marker(2, "[AB", _)));
-        assert!(matches!(s.find("..[AC", 0, false), Found::Marker(2, "[A", _)));
-        assert!(matches!(s.find("<x>> {{", 0, false), Found::Marker(0, "<x>>", _)));
-        assert!(matches!(s.find("a |y", 1, false), Found::Marker(2, "|y", _)));
+        assert!(matches!(
+            s.find("..[AB", 0, false),
+            Found::Marker(2, "[AB", _)
+        ));
+        assert!(matches!(
+            s.find("..[AC", 0, false),
+            Found::Marker(2, "[A", _)
+        ));
+        assert!(matches!(
+            s.find("<x>> {{", 0, false),
+            Found::Marker(0, "<x>>", _)
+        ));
+        assert!(matches!(
+            s.find("a |y", 1, false),
+            Found::Marker(2, "|y", _)
+        ));
         assert_eq!(s.find("a [", 0, false), Found::Partial(2));
         assert_eq!(s.find("a [A", 0, false), Found::Partial(2));
         assert!(matches!(s.find("a [A", 0, true), Found::Marker(2, "[A", _)));

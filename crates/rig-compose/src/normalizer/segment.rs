@@ -37,6 +37,11 @@ pub(crate) trait Sink {
     fn pending(&mut self, partial: Vec<PartialCall>) {
         let _ = partial;
     }
+    /// Whether [`pending`](Self::pending) would use a partial reading of an
+    /// unfinished region now; when not, the driver skips computing it.
+    fn wants_partial(&self) -> bool {
+        false
+    }
     /// A region that was pending turned out not to be a call after all.
     fn discard_pending(&mut self) {}
     /// Whether calls of the region in progress were announced, so that the
@@ -539,7 +544,9 @@ impl Segmenter {
                             partial,
                         });
                     }
-                    sink.pending(format.partial(rest, start));
+                    if sink.wants_partial() {
+                        sink.pending(format.partial(rest, start));
+                    }
                     return Ok(Step::Stop(Stop::Wait { at, region: true }));
                 }
                 RegionScan::Complete(len) => {
