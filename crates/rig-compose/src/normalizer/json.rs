@@ -317,7 +317,7 @@ pub(crate) fn report_calls_json(
 ) -> Result<(), NormalizeError> {
     let doc = parse_one::<CallDoc>(text, format, "tool call", "").map_err(|e| e.shifted(offset))?;
     let items = match doc {
-        CallDoc::One(fields) => vec![CallItem::Call(fields)],
+        CallDoc::One(fields) => return report_fields(*fields, offset, format, cx),
         CallDoc::Many(items) => items,
     };
     for item in items {
