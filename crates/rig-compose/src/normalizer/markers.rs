@@ -25,6 +25,8 @@ pub(crate) struct MarkerSet {
     /// when none does), so a position is only compared with markers that
     /// can match there.
     buckets: [(u16, u16); 256],
+    /// Per marker, its first eight bytes and their mask (see [`prefix_of`]).
+    prefixes: Vec<(u64, u64)>,
     first_bytes: Vec<u8>,
 }
 
@@ -66,19 +68,26 @@ impl MarkerSet {
                 bucket.1 = index + 1;
             }
         }
+        let prefixes = markers
+            .iter()
+            .map(|(m, _)| prefix_of(m.as_bytes()))
+            .collect();
         Self {
             markers,
             buckets,
+            prefixes,
             first_bytes,
         }
     }
 
-    /// The markers starting with byte `b`, longest first.
-    fn bucket(&self, b: u8) -> &[(&'static str, MarkerKind)] {
+    /// The markers starting with byte `b`, longest first, with their
+    /// prefixes.
+    fn bucket(&self, b: u8) -> impl Iterator<Item = (&(&'static str, MarkerKind), &(u64, u64))> {
         let (start, end) = self.buckets.get(usize::from(b)).copied().unwrap_or((0, 0));
-        self.markers
-            .get(usize::from(start)..usize::from(end))
-            .unwrap_or_default()
+        let range = usize::from(start)..usize::from(end);
+        let markers = self.markers.get(range.clone()).unwrap_or_default();
+        let prefixes = self.prefixes.get(range).unwrap_or_default();
+        markers.iter().zip(prefixes)
     }
 
     /// The first marker (or unfinished marker at the end) at or after
@@ -91,8 +100,16 @@ impl MarkerSet {
             let mut partial = false;
             // Only markers with this first byte can match, or be cut off,
             // here; the others would fail on their first byte.
-            for (marker, kind) in self.bucket(rest.first().copied().unwrap_or_default()) {
+            // With eight bytes at hand, a marker whose first eight (or
+            // fewer) bytes differ can neither match nor be cut off here.
+            let head = rest.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
+            for ((marker, kind), &(prefix, mask)) in
+                self.bucket(rest.first().copied().unwrap_or_default())
+            {
                 let m = marker.as_bytes();
+                if head.is_some_and(|head| head & mask != prefix) {
+                    continue;
+                }
                 if rest.starts_with(m) {
                     if partial {
                         // A longer marker might still match here.
@@ -128,6 +145,18 @@ impl MarkerSet {
         };
         hit.map(|at| from + at)
     }
+}
+
+/// The first (up to) eight bytes of `marker` as a little-endian word, and
+/// the mask of the bytes it has.
+fn prefix_of(marker: &[u8]) -> (u64, u64) {
+    let mut word = [0u8; 8];
+    let mut mask = [0u8; 8];
+    for ((w, m), &b) in word.iter_mut().zip(mask.iter_mut()).zip(marker) {
+        *w = b;
+        *m = 0xff;
+    }
+    (u64::from_le_bytes(word), u64::from_le_bytes(mask))
 }
 
 #[cfg(test)]
@@ -212,6 +241,13 @@ mod tests {
         let s = set();
         assert_eq!(s.find("text <tool_", 0, false), Found::Partial(5));
         assert_eq!(s.find("text <tool_", 0, true), Found::Nothing);
+        // Cut after more than the eight bytes the prefix check reads.
+        assert_eq!(s.find("text <tool_call", 0, false), Found::Partial(5));
+        assert_eq!(
+            s.find("text <tool_calX> <think", 0, false),
+            Found::Partial(17)
+        );
+        assert!(matches!(s.find("<tool_calls", 0, false), Found::Partial(0)));
         // `<a>` is complete, but `<a>b` could still follow.
         let nested = MarkerSet::new([
             ("<a>", MarkerKind::ReasoningClose),
