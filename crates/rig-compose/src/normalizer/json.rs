@@ -94,6 +94,9 @@ fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
 }
 
 /// Bytes the balanced scan stops at: quotes and brackets.
+// Evaluated at compile time, where an index out of bounds is a build error,
+// not a panic.
+#[allow(clippy::indexing_slicing)]
 static STRUCTURAL: [bool; 256] = {
     let mut table = [false; 256];
     table[b'"' as usize] = true;
