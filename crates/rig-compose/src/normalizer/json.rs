@@ -68,8 +68,7 @@ pub(crate) fn value_end(text: &str, from: usize) -> JsonEnd {
 pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     loop {
-        // Strings are most of a call's bytes; memchr jumps over them.
-        i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+        i += quote_or_backslash(bytes.get(i..)?)?;
         if bytes.get(i) == Some(&b'\\') {
             i += 2;
         } else {
@@ -78,21 +77,48 @@ pub(crate) fn string_end(bytes: &[u8], open: usize) -> Option<usize> {
     }
 }
 
+/// How many bytes [`quote_or_backslash`] checks one by one before handing
+/// the rest to memchr.
+const SHORT_STRING: usize = 16;
+
+/// Index of the first `"` or `\` in `hay`. Most strings in calls are keys
+/// and short values, for which a plain loop beats memchr's setup; long
+/// ones (file contents, code) still get the vectorised search.
+fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
+    let head = hay.get(..SHORT_STRING).unwrap_or(hay);
+    if let Some(at) = head.iter().position(|&b| b == b'"' || b == b'\\') {
+        return Some(at);
+    }
+    let tail = hay.get(SHORT_STRING..)?;
+    memchr::memchr2(b'"', b'\\', tail).map(|at| at + SHORT_STRING)
+}
+
+/// Bytes the balanced scan stops at: quotes and brackets.
+// Evaluated at compile time, where an index out of bounds is a build error,
+// not a panic.
+#[allow(clippy::indexing_slicing)]
+static STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table
+};
+
 /// End of the object or array opening at `open`.
 fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
-    // A stack of expected closers; bounded by the depth limit.
-    let mut stack: Vec<u8> = Vec::new();
+    // The open containers as a bit stack (set: object), so the scan needs
+    // no allocation; its height is bounded by the depth limit.
+    let mut objects = [0u64; MAX_NESTING_DEPTH.div_ceil(64)];
+    let mut depth = 0usize;
     let mut i = open;
-    loop {
-        let rest = bytes.get(i..).unwrap_or_default();
-        let Some(step) = rest
-            .iter()
-            .position(|&b| matches!(b, b'"' | b'{' | b'}' | b'[' | b']'))
-        else {
-            break;
-        };
-        i += step;
-        let Some(&b) = bytes.get(i) else { break };
+    while let Some(&b) = bytes.get(i) {
+        if !STRUCTURAL.get(usize::from(b)).copied().unwrap_or(false) {
+            i += 1;
+            continue;
+        }
         match b {
             b'"' => match string_end(bytes, i) {
                 Some(end) => {
@@ -102,16 +128,32 @@ fn container_end(bytes: &[u8], open: usize) -> JsonEnd {
                 None => return JsonEnd::Incomplete,
             },
             b'{' | b'[' => {
-                if stack.len() >= MAX_NESTING_DEPTH {
+                if depth >= MAX_NESTING_DEPTH {
                     return JsonEnd::Invalid(i);
                 }
-                stack.push(if b == b'{' { b'}' } else { b']' });
+                let Some(word) = objects.get_mut(depth / 64) else {
+                    return JsonEnd::Invalid(i);
+                };
+                let bit = 1u64 << (depth % 64);
+                if b == b'{' {
+                    *word |= bit;
+                } else {
+                    *word &= !bit;
+                }
+                depth += 1;
             }
             _ => {
-                if stack.pop() != Some(b) {
+                let Some(inner) = depth.checked_sub(1) else {
+                    return JsonEnd::Invalid(i);
+                };
+                let object = objects
+                    .get(inner / 64)
+                    .is_some_and(|word| word & (1u64 << (inner % 64)) != 0);
+                if object != (b == b'}') {
                     return JsonEnd::Invalid(i);
                 }
-                if stack.is_empty() {
+                depth = inner;
+                if depth == 0 {
                     return JsonEnd::Complete(i + 1);
                 }
             }
@@ -278,7 +320,7 @@ pub(crate) fn report_calls_json(
 ) -> Result<(), NormalizeError> {
     let doc = parse_one::<CallDoc>(text, format, "tool call", "").map_err(|e| e.shifted(offset))?;
     let items = match doc {
-        CallDoc::One(fields) => vec![CallItem::Call(fields)],
+        CallDoc::One(fields) => return report_fields(*fields, offset, format, cx),
         CallDoc::Many(items) => items,
     };
     for item in items {
@@ -714,6 +756,47 @@ mod tests {
         assert_eq!(value_end("x", 0), JsonEnd::Invalid(0));
         let deep = "[".repeat(MAX_NESTING_DEPTH + 1);
         assert_eq!(value_end(&deep, 0), JsonEnd::Invalid(MAX_NESTING_DEPTH));
+    }
+
+    #[test]
+    fn string_end_handles_escapes_on_both_sides_of_the_short_run() {
+        for len in [0, 1, 14, 15, 16, 17, 40] {
+            let body = "x".repeat(len);
+            for text in [
+                format!(r#""{body}" tail"#),
+                format!(r#""{body}\"{body}\\" tail"#),
+                format!(r#""\"{body}" tail"#),
+            ] {
+                let end = string_end(text.as_bytes(), 0).unwrap();
+                assert_eq!(&text[end..], " tail", "{text}");
+                let open = &text[..end - 1];
+                assert_eq!(string_end(open.as_bytes(), 0), None, "{open}");
+            }
+        }
+    }
+
+    #[test]
+    fn value_end_matches_brackets_past_64_levels() {
+        // The bit stack spans two words; mismatches in either are caught.
+        let open: String = (0..100)
+            .map(|i| if i % 3 == 0 { '[' } else { '{' })
+            .collect();
+        let close: String = open
+            .chars()
+            .rev()
+            .map(|c| if c == '[' { ']' } else { '}' })
+            .collect();
+        let mut good = open.replace('{', "{\"k\":");
+        good.push_str(&close);
+        assert_eq!(value_end(&good, 0), JsonEnd::Complete(good.len()));
+        let mut bad = open.replace('{', "{\"k\":");
+        let mut wrong = close.clone().into_bytes();
+        wrong[40] = if wrong[40] == b']' { b'}' } else { b']' };
+        bad.push_str(std::str::from_utf8(&wrong).unwrap());
+        let start = bad.len() - close.len();
+        assert_eq!(value_end(&bad, 0), JsonEnd::Invalid(start + 40));
+        assert_eq!(value_end("}", 0), JsonEnd::Invalid(0));
+        assert_eq!(value_end("[1]]", 0), JsonEnd::Complete(3));
     }
 
     #[test]

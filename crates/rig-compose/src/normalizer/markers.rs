@@ -16,12 +16,24 @@ pub(crate) enum MarkerKind {
 }
 
 /// A set of literal markers with a fast first-byte prefilter.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct MarkerSet {
-    /// Longest first, so the longest marker at a position wins.
+    /// Grouped by first byte; within a group longest first, so the longest
+    /// marker at a position wins.
     markers: Vec<(&'static str, MarkerKind)>,
+    /// Per byte value, the range of `markers` starting with it (empty
+    /// when none does), so a position is only compared with markers that
+    /// can match there.
+    buckets: [(u16, u16); 256],
+    /// Per marker, its first eight bytes and their mask (see [`prefix_of`]).
+    prefixes: Vec<(u64, u64)>,
     first_bytes: Vec<u8>,
-    is_first: Vec<bool>,
+}
+
+impl Default for MarkerSet {
+    fn default() -> Self {
+        Self::new([])
+    }
 }
 
 /// The next interesting position in a text.
@@ -40,22 +52,42 @@ impl MarkerSet {
         let mut markers: Vec<_> = markers.into_iter().filter(|(m, _)| !m.is_empty()).collect();
         // Stable: among equal lengths the caller's order is kept.
         markers.sort_by_key(|(m, _)| std::cmp::Reverse(m.len()));
-        let mut is_first = vec![false; 256];
+        // Stable again: groups by first byte, longest first inside each.
+        markers.sort_by_key(|(m, _)| m.as_bytes().first().copied());
+        let mut buckets = [(0u16, 0u16); 256];
         let mut first_bytes = Vec::new();
-        for (marker, _) in &markers {
-            if let Some(&b) = marker.as_bytes().first()
-                && let Some(slot) = is_first.get_mut(usize::from(b))
-                && !*slot
-            {
-                *slot = true;
-                first_bytes.push(b);
+        for (index, (marker, _)) in markers.iter().enumerate() {
+            let (Some(&b), Ok(index)) = (marker.as_bytes().first(), u16::try_from(index)) else {
+                continue;
+            };
+            if let Some(bucket) = buckets.get_mut(usize::from(b)) {
+                if bucket.0 == bucket.1 {
+                    first_bytes.push(b);
+                    *bucket = (index, index);
+                }
+                bucket.1 = index + 1;
             }
         }
+        let prefixes = markers
+            .iter()
+            .map(|(m, _)| prefix_of(m.as_bytes()))
+            .collect();
         Self {
             markers,
+            buckets,
+            prefixes,
             first_bytes,
-            is_first,
         }
+    }
+
+    /// The markers starting with byte `b`, longest first, with their
+    /// prefixes.
+    fn bucket(&self, b: u8) -> impl Iterator<Item = (&(&'static str, MarkerKind), &(u64, u64))> {
+        let (start, end) = self.buckets.get(usize::from(b)).copied().unwrap_or((0, 0));
+        let range = usize::from(start)..usize::from(end);
+        let markers = self.markers.get(range.clone()).unwrap_or_default();
+        let prefixes = self.prefixes.get(range).unwrap_or_default();
+        markers.iter().zip(prefixes)
     }
 
     /// The first marker (or unfinished marker at the end) at or after
@@ -66,8 +98,18 @@ impl MarkerSet {
         while let Some(candidate) = self.next_first_byte(bytes, at) {
             let rest = bytes.get(candidate..).unwrap_or_default();
             let mut partial = false;
-            for (marker, kind) in &self.markers {
+            // Only markers with this first byte can match, or be cut off,
+            // here; the others would fail on their first byte.
+            // With eight bytes at hand, a marker whose first eight (or
+            // fewer) bytes differ can neither match nor be cut off here.
+            let head = rest.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
+            for ((marker, kind), &(prefix, mask)) in
+                self.bucket(rest.first().copied().unwrap_or_default())
+            {
                 let m = marker.as_bytes();
+                if head.is_some_and(|head| head & mask != prefix) {
+                    continue;
+                }
                 if rest.starts_with(m) {
                     if partial {
                         // A longer marker might still match here.
@@ -95,12 +137,26 @@ impl MarkerSet {
             [a] => memchr(a, hay),
             [a, b] => memchr2(a, b, hay),
             [a, b, c] => memchr3(a, b, c, hay),
-            _ => hay
-                .iter()
-                .position(|&b| self.is_first.get(usize::from(b)).copied().unwrap_or(false)),
+            _ => hay.iter().position(|&b| {
+                self.buckets
+                    .get(usize::from(b))
+                    .is_some_and(|(start, end)| start != end)
+            }),
         };
         hit.map(|at| from + at)
     }
+}
+
+/// The first (up to) eight bytes of `marker` as a little-endian word, and
+/// the mask of the bytes it has.
+fn prefix_of(marker: &[u8]) -> (u64, u64) {
+    let mut word = [0u8; 8];
+    let mut mask = [0u8; 8];
+    for ((w, m), &b) in word.iter_mut().zip(mask.iter_mut()).zip(marker) {
+        *w = b;
+        *m = 0xff;
+    }
+    (u64::from_le_bytes(word), u64::from_le_bytes(mask))
 }
 
 #[cfg(test)]
@@ -146,10 +202,52 @@ mod tests {
     }
 
     #[test]
+    fn many_first_bytes_keep_longest_first_per_byte() {
+        // More than three first bytes take the table path; markers sharing
+        // a first byte still prefer the longest, in any input order.
+        let s = MarkerSet::new([
+            ("[A", MarkerKind::ReasoningClose),
+            ("<x>", MarkerKind::ReasoningClose),
+            ("{{", MarkerKind::ReasoningClose),
+            ("<x>>", MarkerKind::ReasoningClose),
+            ("|y", MarkerKind::ReasoningClose),
+            ("[AB", MarkerKind::ReasoningClose),
+        ]);
+        assert!(matches!(
+            s.find("..[AB", 0, false),
+            Found::Marker(2, "[AB", _)
+        ));
+        assert!(matches!(
+            s.find("..[AC", 0, false),
+            Found::Marker(2, "[A", _)
+        ));
+        assert!(matches!(
+            s.find("<x>> {{", 0, false),
+            Found::Marker(0, "<x>>", _)
+        ));
+        assert!(matches!(
+            s.find("a |y", 1, false),
+            Found::Marker(2, "|y", _)
+        ));
+        assert_eq!(s.find("a [", 0, false), Found::Partial(2));
+        assert_eq!(s.find("a [A", 0, false), Found::Partial(2));
+        assert!(matches!(s.find("a [A", 0, true), Found::Marker(2, "[A", _)));
+        assert_eq!(s.find("a | [b {", 0, false), Found::Partial(7));
+        assert_eq!(MarkerSet::default().find("<x>", 0, false), Found::Nothing);
+    }
+
+    #[test]
     fn a_split_marker_is_held_until_the_end() {
         let s = set();
         assert_eq!(s.find("text <tool_", 0, false), Found::Partial(5));
         assert_eq!(s.find("text <tool_", 0, true), Found::Nothing);
+        // Cut after more than the eight bytes the prefix check reads.
+        assert_eq!(s.find("text <tool_call", 0, false), Found::Partial(5));
+        assert_eq!(
+            s.find("text <tool_calX> <think", 0, false),
+            Found::Partial(17)
+        );
+        assert!(matches!(s.find("<tool_calls", 0, false), Found::Partial(0)));
         // `<a>` is complete, but `<a>b` could still follow.
         let nested = MarkerSet::new([
             ("<a>", MarkerKind::ReasoningClose),

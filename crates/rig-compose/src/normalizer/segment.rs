@@ -37,6 +37,11 @@ pub(crate) trait Sink {
     fn pending(&mut self, partial: Vec<PartialCall>) {
         let _ = partial;
     }
+    /// Whether [`pending`](Self::pending) would use a partial reading of an
+    /// unfinished region now; when not, the driver skips computing it.
+    fn wants_partial(&self) -> bool {
+        false
+    }
     /// A region that was pending turned out not to be a call after all.
     fn discard_pending(&mut self) {}
     /// Whether calls of the region in progress were announced, so that the
@@ -264,20 +269,6 @@ impl Segmenter {
         }
     }
 
-    /// The candidates still in play, with their indexes.
-    fn active(&self) -> impl Iterator<Item = (usize, &Arc<dyn ToolCallFormat>)> + '_ {
-        self.prepared
-            .options
-            .candidates
-            .iter()
-            .enumerate()
-            .filter(move |(i, _)| self.locked.is_none_or(|l| l == *i))
-    }
-
-    fn reasoning_policy(&self, format: &dyn ToolCallFormat) -> ReasoningCalls {
-        self.prepared.options.policy(format)
-    }
-
     fn lock(&mut self, candidate: usize) {
         if self.locked.is_none() {
             self.locked = Some(candidate);
@@ -494,33 +485,31 @@ impl Segmenter {
     ) -> Result<Step, NormalizeError> {
         let rest = text.get(at..).unwrap_or_default();
         // Candidates to ask, in priority order: at an opener, every active
-        // candidate that has this marker among its openers.
-        let mut asks: Vec<(usize, RegionStart)> = Vec::new();
-        match opener {
-            Some((_, _, marker)) => {
-                for (i, format) in self.active() {
+        // candidate that has this marker among its openers (worked out per
+        // candidate, without collecting them: this runs at every re-scan).
+        let prepared = Arc::clone(&self.prepared);
+        let in_play = self.locked;
+        let asks = prepared
+            .options
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| in_play.is_none_or(|l| l == *i))
+            .filter_map(|(i, format)| match opener {
+                Some((_, _, marker)) => {
                     if in_reasoning
-                        && self.reasoning_policy(format.as_ref()) != ReasoningCalls::Parse
+                        && prepared.options.policy(format.as_ref()) != ReasoningCalls::Parse
                     {
-                        continue;
+                        return None;
                     }
-                    if let Some(j) = format.openers().iter().position(|o| *o == marker) {
-                        asks.push((i, RegionStart::Opener(j)));
-                    }
+                    let j = format.openers().iter().position(|o| *o == marker)?;
+                    Some((i, format, RegionStart::Opener(j)))
                 }
-            }
-            None => {
-                for (i, format) in self.active() {
-                    if format.bare_at_start() {
-                        asks.push((i, RegionStart::OutputStart));
-                    }
-                }
-            }
-        }
-        for (candidate, start) in asks {
-            let Some(format) = self.prepared.options.candidates.get(candidate).cloned() else {
-                continue;
-            };
+                None => format
+                    .bare_at_start()
+                    .then_some((i, format, RegionStart::OutputStart)),
+            });
+        for (candidate, format, start) in asks {
             let mut scan = format.scan(rest, start, at_eof);
             if start == RegionStart::OutputStart && self.prepared.options.strict_bare {
                 scan = strict_bare(scan, rest, at_eof);
@@ -539,7 +528,9 @@ impl Segmenter {
                             partial,
                         });
                     }
-                    sink.pending(format.partial(rest, start));
+                    if sink.wants_partial() {
+                        sink.pending(format.partial(rest, start));
+                    }
                     return Ok(Step::Stop(Stop::Wait { at, region: true }));
                 }
                 RegionScan::Complete(len) => {

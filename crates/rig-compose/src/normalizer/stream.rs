@@ -138,7 +138,10 @@ impl StreamingNormalizer {
             utf8_tail: Vec::new(),
             pending: None,
             end_seen: false,
-            emitter: Emitter::default(),
+            emitter: Emitter {
+                want_partial: true,
+                ..Emitter::default()
+            },
             failed: None,
             finished: false,
         }
@@ -186,6 +189,11 @@ impl StreamingNormalizer {
             if !(self.end_seen || grown) {
                 return Ok(());
             }
+            // A re-scan only because an end byte came completes the region
+            // or waits again. Once every announced call has begun its
+            // argument text, reading the calls again would only send what
+            // the growth schedule sends anyway, a little sooner.
+            self.emitter.want_partial = grown || self.emitter.started.iter().any(String::is_empty);
         }
         self.run(false, events)
     }
@@ -266,6 +274,7 @@ impl StreamingNormalizer {
         self.base += consumed;
         self.pending = region.then_some(self.buf.len());
         self.end_seen = false;
+        self.emitter.want_partial = true;
         Ok(())
     }
 }
@@ -290,6 +299,9 @@ struct Emitter {
     finished: usize,
     /// Argument text already sent for each started, unfinished call.
     started: Vec<String>,
+    /// Whether the region being scanned should be read for events (false
+    /// for a pending region re-scanned only because an end byte arrived).
+    want_partial: bool,
 }
 
 impl Sink for Emitter {
@@ -332,10 +344,17 @@ impl Sink for Emitter {
             self.finished += 1;
         }
         self.started.clear();
+        // A region after this one in the same run is new.
+        self.want_partial = true;
     }
 
     fn discard_pending(&mut self) {
         self.started.clear();
+        self.want_partial = true;
+    }
+
+    fn wants_partial(&self) -> bool {
+        self.want_partial
     }
 
     fn announced(&self) -> bool {
@@ -372,5 +391,66 @@ impl Sink for Emitter {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalizer::{TextNormalizer, format_by_name};
+
+    fn hermes() -> StreamingNormalizer {
+        TextNormalizer::new(format_by_name("hermes").unwrap()).stream()
+    }
+
+    #[test]
+    fn end_byte_rescans_skip_reading_the_pending_call_but_not_the_next_one() {
+        let mut stream = hermes();
+        let pad = "p".repeat(80);
+        let first = stream
+            .feed(format!(
+                "<tool_call>{{\"name\": \"a\", \"arguments\": {{\"x\": \"{pad}"
+            ))
+            .unwrap();
+        assert!(
+            matches!(&first[..], [StreamEvent::CallStarted { index: 0, name, .. }] if name == "a")
+        );
+        // The closing tag completes `a`; `b` opens in the same chunk and is
+        // read (announced) although this re-scan was due to an end byte.
+        let second = stream
+            .feed("y\"}}</tool_call><tool_call>{\"name\": \"b\", \"arguments\": {")
+            .unwrap();
+        assert!(matches!(
+            &second[0],
+            StreamEvent::CallFinished { index: 0, .. }
+        ));
+        assert!(
+            matches!(&second[1..], [StreamEvent::CallStarted { index: 1, name, .. }] if name == "b"),
+            "{second:?}"
+        );
+        // A closing tag inside a string re-scans; the first such re-scan
+        // starts `b`'s argument text, a later one reads nothing new.
+        let third = stream.feed("\"q\": \"</tool_call>").unwrap();
+        assert!(
+            matches!(&third[..], [StreamEvent::ArgumentsDelta { index: 1, .. }]),
+            "{third:?}"
+        );
+        assert_eq!(stream.feed("\", \"z\": \"</tool_call>").unwrap(), []);
+        let last = stream.feed("\"}}</tool_call>").unwrap();
+        let StreamEvent::CallFinished { index: 1, call } = last.last().unwrap() else {
+            panic!("{last:?}");
+        };
+        assert_eq!(call.invocation.args["z"], "</tool_call>");
+        // The deltas still add up to the raw argument text.
+        let args: String = [third, last]
+            .concat()
+            .into_iter()
+            .filter_map(|e| match e {
+                StreamEvent::ArgumentsDelta { delta, .. } => Some(delta),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(args, r#"{"q": "</tool_call>", "z": "</tool_call>"}"#);
+        assert!(stream.finish().unwrap().is_empty());
     }
 }

@@ -152,10 +152,16 @@ pub(crate) fn parse_calls_json(
 /// What has been written of the calls in the JSON `text` (the body of an
 /// unfinished region): one object, or the elements of an array.
 pub(crate) fn partial_calls(text: &str) -> Vec<PartialCall> {
-    partial_elements(text)
-        .into_iter()
-        .map(partial_object)
-        .collect()
+    // One object is the common case (and runs at every streaming re-scan):
+    // read it without collecting the elements first.
+    let start = skip_ws(text.as_bytes(), 0);
+    match text.as_bytes().get(start) {
+        Some(b'{') => vec![partial_object(text.get(start..).unwrap_or_default())],
+        _ => partial_elements(text)
+            .into_iter()
+            .map(partial_object)
+            .collect(),
+    }
 }
 
 /// The (possibly unfinished) objects in the JSON `text`: the object itself,
