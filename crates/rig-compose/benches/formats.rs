@@ -44,7 +44,7 @@ const CORPUS: &str = include_str!("formats/corpus.txt");
 
 /// Chunk sizes for streaming the mixed corpus: a token or two, a small
 /// SSE delta, a larger network read.
-const STREAM_CHUNKS: [usize; 3] = [4, 16, 64];
+const STREAM_CHUNKS: [usize; 5] = [4, 16, 64, 256, 1024];
 
 /// Chunk size for the per-format streaming benchmarks.
 const FORMAT_CHUNK: usize = 16;
