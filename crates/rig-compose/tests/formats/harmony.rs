@@ -2,7 +2,7 @@
 //! is text, a message with a recipient is a call.
 
 use proptest::prelude::*;
-use rig_compose::normalizer::{NormalizeError, StreamEvent, TextNormalizer};
+use rig_compose::normalizer::{NormalizeError, TextNormalizer};
 use serde_json::json;
 
 use crate::harness::*;
@@ -235,41 +235,6 @@ fn streaming_announces_the_call_and_its_arguments() {
     assert_eq!(id, None);
     assert!(!deltas.is_empty(), "no argument deltas");
     assert!(args.starts_with(&deltas), "{deltas:?}");
-}
-
-/// Events of `raw` streamed in 3-byte chunks.
-fn streamed(normalizer: &TextNormalizer, raw: &str) -> Vec<StreamEvent> {
-    let mut stream = normalizer.stream();
-    let mut events = Vec::new();
-    for chunk in raw.as_bytes().chunks(3) {
-        events.extend(stream.feed(chunk).unwrap());
-    }
-    events.extend(stream.finish().unwrap());
-    events
-}
-
-/// The first call's start event, and its argument deltas joined.
-fn announced(events: &[StreamEvent]) -> (String, Option<String>, String) {
-    let start = events
-        .iter()
-        .position(|e| matches!(e, StreamEvent::CallStarted { index: 0, .. }))
-        .unwrap();
-    let finish = events
-        .iter()
-        .position(|e| matches!(e, StreamEvent::CallFinished { index: 0, .. }))
-        .unwrap();
-    assert!(start < finish);
-    let StreamEvent::CallStarted { name, id, .. } = &events[start] else {
-        unreachable!()
-    };
-    let deltas: String = events[start..finish]
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::ArgumentsDelta { index: 0, delta } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect();
-    (name.clone(), id.clone(), deltas)
 }
 
 proptest! {

@@ -134,3 +134,38 @@ pub(crate) fn prop_chunkings(normalizer: &TextNormalizer, raw: &str, cuts: &[usi
     let streamed = outcome(&stream_chunks(normalizer, raw.as_bytes(), cuts));
     assert_eq!(streamed, expected, "cuts {cuts:?} of {raw:?}");
 }
+
+/// Events of `raw` streamed in 3-byte chunks.
+pub(crate) fn streamed(normalizer: &TextNormalizer, raw: &str) -> Vec<StreamEvent> {
+    let mut stream = normalizer.stream();
+    let mut events = Vec::new();
+    for chunk in raw.as_bytes().chunks(3) {
+        events.extend(stream.feed(chunk).unwrap());
+    }
+    events.extend(stream.finish().unwrap());
+    events
+}
+
+/// The first call's start event, and its argument deltas joined.
+pub(crate) fn announced(events: &[StreamEvent]) -> (String, Option<String>, String) {
+    let start = events
+        .iter()
+        .position(|e| matches!(e, StreamEvent::CallStarted { index: 0, .. }))
+        .unwrap();
+    let finish = events
+        .iter()
+        .position(|e| matches!(e, StreamEvent::CallFinished { index: 0, .. }))
+        .unwrap();
+    assert!(start < finish);
+    let StreamEvent::CallStarted { name, id, .. } = &events[start] else {
+        unreachable!()
+    };
+    let deltas: String = events[start..finish]
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::ArgumentsDelta { index: 0, delta } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    (name.clone(), id.clone(), deltas)
+}
