@@ -326,7 +326,8 @@ pub(crate) fn report_calls_json(
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
     let doc = match fast::call_doc(text) {
-        Some(doc) => doc,
+        Some(fast::Doc::One(fields)) => return report_fields(fields, offset, format, cx),
+        Some(fast::Doc::Many(items)) => CallDoc::Many(items),
         None => {
             parse_one::<CallDoc>(text, format, "tool call", "").map_err(|e| e.shifted(offset))?
         }

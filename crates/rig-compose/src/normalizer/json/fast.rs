@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 
-use super::{ARG_KEYS, CallDoc, CallFields, CallItem, ID_KEYS, NAME_KEYS};
+use super::{ARG_KEYS, CallFields, CallItem, ID_KEYS, NAME_KEYS};
 use crate::normalizer::limits::MAX_NESTING_DEPTH;
 
 /// `text` as exactly one JSON value with only JSON whitespace around it,
@@ -25,14 +25,25 @@ pub(super) fn value(text: &str) -> Option<Value> {
     Some(value)
 }
 
+/// A call document as the fast reader returns it: like
+/// [`CallDoc`](super::CallDoc), but
+/// the single object stays unboxed (it is consumed right away, and one
+/// allocation per call is measurable).
+// The big variant is the common one and the value is never stored.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Doc {
+    One(CallFields),
+    Many(Vec<CallItem>),
+}
+
 /// `text` as a call object or an array of items (call objects or other
 /// values), or `None` when the serde route should decide.
-pub(super) fn call_doc(text: &str) -> Option<CallDoc> {
+pub(super) fn call_doc(text: &str) -> Option<Doc> {
     let mut reader = Reader::new(text);
     reader.skip_ws();
     let doc = match reader.peek()? {
-        b'{' => CallDoc::One(Box::new(reader.fields()?)),
-        b'[' => CallDoc::Many(reader.call_items()?),
+        b'{' => Doc::One(reader.fields()?),
+        b'[' => Doc::Many(reader.call_items()?),
         // serde refuses a bare scalar here with its own wording.
         _ => return None,
     };
@@ -263,6 +274,7 @@ impl<'a> Reader<'a> {
 
     /// A string with the reader at its opening quote; borrowed unless it
     /// has escapes.
+    #[inline]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let bytes = self.bytes();
         let start = self.pos + 1;
@@ -279,6 +291,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of a string from its first backslash at `at`.
+    #[cold]
     fn escaped(&mut self, start: usize, mut at: usize) -> Option<String> {
         let bytes = self.bytes();
         // Decoding only shrinks text, so the literal's length bounds the
@@ -633,7 +646,7 @@ mod tests {
     }
 
     /// Every report from a call document: result, calls and warnings.
-    fn reports(doc: CallDoc) -> String {
+    fn reports(doc: super::super::CallDoc) -> String {
         let mut cx = crate::normalizer::format::ParseCx::detached(None);
         let result = super::super::report_doc(doc, 0, "t", &mut cx);
         format!("{result:?} {:?} {:?}", cx.calls(), cx.warnings())
@@ -736,7 +749,13 @@ mod tests {
         #[test]
         fn call_docs_report_like_serde(text in call_text()) {
             if let Some(fast) = call_doc(&text) {
-                let slow = super::super::parse_one::<CallDoc>(&text, "t", "tool call", "");
+                let fast = match fast {
+                    Doc::One(fields) => super::super::CallDoc::One(Box::new(fields)),
+                    Doc::Many(items) => super::super::CallDoc::Many(items),
+                };
+                let slow = super::super::parse_one::<super::super::CallDoc>(
+                    &text, "t", "tool call", "",
+                );
                 prop_assert!(slow.is_ok(), "{}", text);
                 if let Ok(slow) = slow {
                     prop_assert_eq!(reports(fast), reports(slow), "{}", text);
