@@ -16,6 +16,8 @@ use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParseCx};
 use super::limits::MAX_NESTING_DEPTH;
 
+mod fast;
+
 /// Where a JSON value that starts at some position ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JsonEnd {
@@ -267,6 +269,11 @@ pub(crate) fn parse_value(
     what: &str,
     tool: &str,
 ) -> Result<Value, NormalizeError> {
+    // The hand-written reader covers the common case; whenever it is not
+    // sure (including every error) serde decides, with its messages.
+    if let Some(value) = fast::value(text) {
+        return Ok(value);
+    }
     parse_one::<Strict>(text, format, what, tool).map(|Strict(value)| value)
 }
 
@@ -318,7 +325,23 @@ pub(crate) fn report_calls_json(
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
-    let doc = parse_one::<CallDoc>(text, format, "tool call", "").map_err(|e| e.shifted(offset))?;
+    let doc = match fast::call_doc(text) {
+        Some(fast::Doc::One(fields)) => return report_fields(fields, offset, format, cx),
+        Some(fast::Doc::Many(items)) => CallDoc::Many(items),
+        None => {
+            parse_one::<CallDoc>(text, format, "tool call", "").map_err(|e| e.shifted(offset))?
+        }
+    };
+    report_doc(doc, offset, format, cx)
+}
+
+/// Report the calls of a parsed call document.
+fn report_doc(
+    doc: CallDoc,
+    offset: usize,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
     let items = match doc {
         CallDoc::One(fields) => return report_fields(*fields, offset, format, cx),
         CallDoc::Many(items) => items,
