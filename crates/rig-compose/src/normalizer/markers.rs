@@ -129,6 +129,12 @@ impl MarkerSet {
         Found::Nothing
     }
 
+    /// Whether a marker (or the start of one) may occur in `text`: some
+    /// byte of it can begin a marker.
+    pub(crate) fn may_occur(&self, text: &str) -> bool {
+        self.next_first_byte(text.as_bytes(), 0).is_some()
+    }
+
     /// Next index at or after `from` holding the first byte of a marker.
     fn next_first_byte(&self, bytes: &[u8], from: usize) -> Option<usize> {
         let hay = bytes.get(from..)?;

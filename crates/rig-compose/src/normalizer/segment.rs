@@ -92,9 +92,9 @@ struct Markers {
     /// whose calls inside reasoning are real.
     reasoning: Vec<(&'static str, MarkerSet)>,
     end_bytes: [bool; 256],
-    /// The closing markers of the active candidates, with the longest
-    /// one's length, when every candidate lists them.
-    end_markers: Option<(MarkerSet, usize)>,
+    /// The closing markers of the active candidates, when every candidate
+    /// lists them.
+    end_markers: Option<EndMarkers>,
     any_bare: bool,
 }
 
@@ -145,13 +145,11 @@ impl Markers {
             .iter()
             .all(|(_, f)| !f.end_markers().is_empty())
             .then(|| {
-                let all: Vec<&'static str> = active
-                    .iter()
-                    .flat_map(|(_, f)| f.end_markers().iter().copied())
-                    .collect();
-                let longest = all.iter().map(|m| m.len()).max().unwrap_or(0);
-                let set = MarkerSet::new(all.into_iter().map(|m| (m, MarkerKind::ReasoningClose)));
-                (set, longest)
+                EndMarkers::new(
+                    active
+                        .iter()
+                        .flat_map(|(_, f)| f.end_markers().iter().copied()),
+                )
             });
         Self {
             visible: MarkerSet::new(visible),
@@ -159,6 +157,69 @@ impl Markers {
             end_bytes,
             end_markers,
             any_bare: active.iter().any(|(_, f)| f.bare_at_start()),
+        }
+    }
+}
+
+/// Closing markers, looked up by their last byte: a marker that completes
+/// a region ends in the bytes that just arrived, so only those positions
+/// holding a last byte need a comparison.
+struct EndMarkers {
+    markers: Vec<&'static str>,
+    /// The distinct last bytes of `markers`.
+    last_bytes: Vec<u8>,
+    /// `is_last[b]`: whether some marker ends with byte `b`.
+    is_last: [bool; 256],
+}
+
+impl EndMarkers {
+    fn new(markers: impl IntoIterator<Item = &'static str>) -> Self {
+        let markers: Vec<&'static str> = markers.into_iter().filter(|m| !m.is_empty()).collect();
+        let mut last_bytes = Vec::new();
+        let mut is_last = [false; 256];
+        for m in &markers {
+            if let Some(&b) = m.as_bytes().last()
+                && let Some(slot) = is_last.get_mut(usize::from(b))
+                && !*slot
+            {
+                *slot = true;
+                last_bytes.push(b);
+            }
+        }
+        Self {
+            markers,
+            last_bytes,
+            is_last,
+        }
+    }
+
+    /// Whether one of the markers ends at or after byte `from` of `text`.
+    fn ends_after(&self, text: &str, from: usize) -> bool {
+        let bytes = text.as_bytes();
+        let ends_at = |end: usize| {
+            let upto = bytes.get(..=end).unwrap_or_default();
+            self.markers.iter().any(|m| upto.ends_with(m.as_bytes()))
+        };
+        let mut at = from;
+        loop {
+            let hay = bytes.get(at..).unwrap_or_default();
+            let hit = match *self.last_bytes.as_slice() {
+                [] => None,
+                // A streamed chunk is often a few bytes: a plain loop beats
+                // setting up a vectorized search.
+                _ if hay.len() < 32 => hay
+                    .iter()
+                    .position(|&b| self.is_last.get(usize::from(b)).copied().unwrap_or(false)),
+                [a] => memchr::memchr(a, hay),
+                [a, b] => memchr::memchr2(a, b, hay),
+                [a, b, c] => memchr::memchr3(a, b, c, hay),
+                ref many => hay.iter().position(|b| many.contains(b)),
+            };
+            let Some(hit) = hit else { return false };
+            if ends_at(at + hit) {
+                return true;
+            }
+            at += hit + 1;
         }
     }
 }
@@ -203,6 +264,13 @@ pub(crate) struct Segmenter {
     mode: Mode,
     /// No visible non-whitespace text has been produced yet.
     at_start: bool,
+}
+
+/// What [`Segmenter::take_plain`] took a chunk as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plain {
+    Text,
+    Reasoning,
 }
 
 /// Why [`Segmenter::advance`] stopped short of the end of the text.
@@ -250,10 +318,7 @@ impl Segmenter {
             return true;
         };
         match &markers.end_markers {
-            Some((set, longest)) => {
-                let from = arrived.saturating_sub(longest.saturating_sub(1));
-                matches!(set.find(text, from, true), Found::Marker(..))
-            }
+            Some(ends) => ends.ends_after(text, arrived),
             None => text
                 .as_bytes()
                 .get(arrived..)
@@ -266,6 +331,35 @@ impl Segmenter {
                         .copied()
                         .unwrap_or(true)
                 }),
+        }
+    }
+
+    /// When `text`, arriving with nothing held back and no region pending,
+    /// cannot contain (the start of) a marker in the current mode, take it
+    /// as plain text or reasoning without segmenting; `None` when the full
+    /// walk is needed. This is what [`advance`](Self::advance) would do
+    /// with it, minus the search and the copying.
+    pub(crate) fn take_plain(&mut self, text: &str) -> Option<Plain> {
+        let prepared = Arc::clone(&self.prepared);
+        let markers = prepared.markers(self.locked)?;
+        match self.mode {
+            Mode::Visible => {
+                // At the output start a bare call may begin anywhere.
+                if (self.at_start && markers.any_bare) || markers.visible.may_occur(text) {
+                    return None;
+                }
+                if self.at_start && !text.trim_start().is_empty() {
+                    self.at_start = false;
+                }
+                Some(Plain::Text)
+            }
+            Mode::Reasoning { close } => {
+                let set = markers.reasoning.iter().find(|(c, _)| *c == close);
+                match set {
+                    Some((_, set)) if set.may_occur(text) => None,
+                    _ => Some(Plain::Reasoning),
+                }
+            }
         }
     }
 

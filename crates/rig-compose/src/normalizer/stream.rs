@@ -2,7 +2,7 @@
 
 use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParsedCall, PartialCall};
-use super::segment::{RegionOutput, Segmenter, Sink, Stop};
+use super::segment::{Plain, RegionOutput, Segmenter, Sink, Stop};
 use super::text::Normalized;
 
 /// One thing a stream revealed.
@@ -166,6 +166,24 @@ impl StreamingNormalizer {
         events: &mut Vec<StreamEvent>,
     ) -> Result<(), NormalizeError> {
         self.check_usable()?;
+        if self.buf.is_empty()
+            && self.utf8_tail.is_empty()
+            && let Ok(text) = std::str::from_utf8(chunk)
+        {
+            // Nothing held back or pending: a chunk that cannot hold a
+            // marker is plain text (or reasoning) as it stands.
+            if text.is_empty() {
+                return Ok(());
+            }
+            if let Some(kind) = self.segmenter.take_plain(text) {
+                events.push(match kind {
+                    Plain::Text => StreamEvent::TextDelta(text.to_owned()),
+                    Plain::Reasoning => StreamEvent::ReasoningDelta(text.to_owned()),
+                });
+                self.base += text.len();
+                return Ok(());
+            }
+        }
         let added = self.decode(chunk)?;
         if added == 0 {
             return Ok(());
@@ -173,6 +191,7 @@ impl StreamingNormalizer {
         if let Some(region_len) = self.pending {
             let arrived = self.buf.len() - added;
             self.end_seen = self.end_seen || self.segmenter.may_complete(&self.buf, arrived);
+            let announced = !self.emitter.started.is_empty();
             let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
@@ -180,7 +199,6 @@ impl StreamingNormalizer {
             // bytes or eighth of the region, whichever is more, which
             // bounds the re-scanning of huge arguments to a few dozen
             // passes while short ones stream at a readable pace.
-            let announced = !self.emitter.started.is_empty();
             let grown = if announced {
                 fresh >= (region_len / 8).max(256)
             } else {
