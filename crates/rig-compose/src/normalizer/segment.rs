@@ -709,3 +709,26 @@ enum Step {
     Continue(usize),
     Stop(Stop),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_markers_count_only_when_they_end_in_the_new_bytes() {
+        let ends = EndMarkers::new(["</a>", "```", "</bb>"]);
+        // Ends exactly at the last new byte, or across the boundary.
+        assert!(ends.ends_after("<a>x</a>", 7));
+        assert!(ends.ends_after("<a>x</a>", 5));
+        // Ended before the new bytes: already looked at when it arrived.
+        assert!(!ends.ends_after("x</a>yz", 5));
+        // A last byte without its marker, and a second kind of marker.
+        assert!(!ends.ends_after("a > b ` c", 0));
+        assert!(ends.ends_after("code ```", 6));
+        // Long input takes the vectorized search.
+        let long = format!("{}</bb>{}", ">".repeat(40), "y".repeat(40));
+        assert!(ends.ends_after(&long, 1));
+        assert!(!ends.ends_after(&long, 46));
+        assert!(!EndMarkers::new([""]).ends_after("</a>", 0));
+    }
+}

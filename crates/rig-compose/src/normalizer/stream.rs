@@ -2,6 +2,7 @@
 
 use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParsedCall, PartialCall};
+use super::scan::is_name_byte;
 use super::segment::{Plain, RegionOutput, Segmenter, Sink, Stop};
 use super::text::Normalized;
 
@@ -119,11 +120,16 @@ pub struct StreamingNormalizer {
     /// Bytes of a character split across chunks.
     utf8_tail: Vec<u8>,
     /// A region waiting for its end starts at `buf[0]`; this is how long
-    /// `buf` was when it was last scanned.
+    /// `buf` was when its calls were last read (the growth schedule counts
+    /// from there; a re-scan that did not read them does not reset it).
     pending: Option<usize>,
     /// Whether a byte that can end the pending region arrived since it was
     /// last scanned (each byte is looked at once, when it arrives).
     end_seen: bool,
+    /// Whether a byte that cannot be part of a tool name arrived since the
+    /// pending region was last read: until one does, a call not yet
+    /// announced cannot have gained a complete name.
+    name_may_end: bool,
     emitter: Emitter,
     failed: Option<NormalizeError>,
     finished: bool,
@@ -138,6 +144,7 @@ impl StreamingNormalizer {
             utf8_tail: Vec::new(),
             pending: None,
             end_seen: false,
+            name_may_end: false,
             emitter: Emitter {
                 want_partial: true,
                 ..Emitter::default()
@@ -166,7 +173,7 @@ impl StreamingNormalizer {
         events: &mut Vec<StreamEvent>,
     ) -> Result<(), NormalizeError> {
         self.check_usable()?;
-        if self.buf.is_empty()
+        let added = if self.buf.is_empty()
             && self.utf8_tail.is_empty()
             && let Ok(text) = std::str::from_utf8(chunk)
         {
@@ -183,15 +190,21 @@ impl StreamingNormalizer {
                 self.base += text.len();
                 return Ok(());
             }
-        }
-        let added = self.decode(chunk)?;
+            self.buf.push_str(text);
+            text.len()
+        } else {
+            self.decode(chunk)?
+        };
         if added == 0 {
             return Ok(());
         }
         if let Some(region_len) = self.pending {
             let arrived = self.buf.len() - added;
-            self.end_seen = self.end_seen || self.segmenter.may_complete(&self.buf, arrived);
             let announced = !self.emitter.started.is_empty();
+            if !announced && !self.name_may_end {
+                let new = self.buf.as_bytes().get(arrived..).unwrap_or_default();
+                self.name_may_end = new.iter().any(|&b| !is_name_byte(b));
+            }
             let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
@@ -202,8 +215,12 @@ impl StreamingNormalizer {
             let grown = if announced {
                 fresh >= (region_len / 8).max(256)
             } else {
-                region_len < 64 || fresh * 2 >= region_len
+                self.name_may_end && (region_len < 64 || fresh * 2 >= region_len)
             };
+            // Each byte is checked once, when it arrives; a re-scan that
+            // is due anyway need not look.
+            self.end_seen =
+                self.end_seen || (!grown && self.segmenter.may_complete(&self.buf, arrived));
             if !(self.end_seen || grown) {
                 return Ok(());
             }
@@ -278,6 +295,7 @@ impl StreamingNormalizer {
 
     fn run(&mut self, at_eof: bool, events: &mut Vec<StreamEvent>) -> Result<(), NormalizeError> {
         self.emitter.events = std::mem::take(events);
+        let reads = self.emitter.want_partial;
         let result = self
             .segmenter
             .advance(&self.buf, 0, self.base, at_eof, &mut self.emitter);
@@ -290,7 +308,11 @@ impl StreamingNormalizer {
         // Drop what is consumed so memory follows the unfinished part only.
         self.buf.drain(..consumed);
         self.base += consumed;
-        self.pending = region.then_some(self.buf.len());
+        let unread = !reads && consumed == 0 && region;
+        if !unread {
+            self.pending = region.then_some(self.buf.len());
+            self.name_may_end = false;
+        }
         self.end_seen = false;
         self.emitter.want_partial = true;
         Ok(())
@@ -419,6 +441,57 @@ mod tests {
 
     fn hermes() -> StreamingNormalizer {
         TextNormalizer::new(format_by_name("hermes").unwrap()).stream()
+    }
+
+    #[test]
+    fn plain_chunks_pass_straight_through_and_markers_still_hold_back() {
+        let mut stream = hermes();
+        assert_eq!(
+            stream.feed("Hello ").unwrap(),
+            [StreamEvent::TextDelta("Hello ".into())]
+        );
+        // `<` may begin a marker: held until decided.
+        assert_eq!(
+            stream.feed("a <tool").unwrap(),
+            [StreamEvent::TextDelta("a ".into())]
+        );
+        assert_eq!(
+            stream.feed("_x> b").unwrap(),
+            [StreamEvent::TextDelta("<tool_x> b".into())]
+        );
+        assert!(stream.feed("<think>").unwrap().is_empty());
+        assert_eq!(
+            stream.feed("hmm").unwrap(),
+            [StreamEvent::ReasoningDelta("hmm".into())]
+        );
+        // A split character is completed before anything is passed on.
+        assert!(stream.feed([0xC3]).unwrap().is_empty());
+        assert_eq!(
+            stream.feed([0xBC]).unwrap(),
+            [StreamEvent::ReasoningDelta("ü".into())]
+        );
+        assert!(stream.finish().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_call_is_not_read_again_while_only_name_bytes_arrive() {
+        let mut stream = hermes();
+        let started = |events: &[StreamEvent]| {
+            events
+                .iter()
+                .any(|e| matches!(e, StreamEvent::CallStarted { .. }))
+        };
+        assert!(!started(
+            &stream.feed("<tool_call>{\"name\": \"get").unwrap()
+        ));
+        // Still possibly part of the name: no announcement can be due.
+        assert!(!started(&stream.feed("_weather").unwrap()));
+        assert!(started(&stream.feed("\", ").unwrap()));
+        let rest = stream.feed("\"arguments\": {}}</tool_call>").unwrap();
+        assert!(matches!(
+            &rest[..],
+            [StreamEvent::CallFinished { index: 0, call }] if call.invocation.name == "get_weather"
+        ));
     }
 
     #[test]
