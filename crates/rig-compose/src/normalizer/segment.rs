@@ -237,6 +237,12 @@ pub(crate) struct Prepared {
     /// `[0]`: all candidates; `[1 + i]`: candidate `i` once it is locked
     /// (only built when there are several candidates).
     sets: Vec<Markers>,
+    /// `sharing[i][j]`: every `(candidate, opener)` whose opener is the
+    /// same marker as opener `j` of candidate `i`, in priority order, each
+    /// candidate with its first such opener.
+    sharing: Vec<Vec<Vec<(usize, usize)>>>,
+    /// Candidates whose calls may start bare, as `(candidate, 0)`.
+    bare: Vec<(usize, usize)>,
 }
 
 impl Prepared {
@@ -245,7 +251,46 @@ impl Prepared {
         if options.candidates.len() > 1 {
             sets.extend((0..options.candidates.len()).map(|i| Markers::build(&options, Some(i))));
         }
-        Self { options, sets }
+        let candidates = &options.candidates;
+        let sharing = candidates
+            .iter()
+            .map(|format| {
+                format
+                    .openers()
+                    .iter()
+                    .map(|marker| {
+                        candidates
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, other)| {
+                                let j = other.openers().iter().position(|o| o == marker)?;
+                                Some((i, j))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let bare = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.bare_at_start())
+            .map(|(i, _)| (i, 0))
+            .collect();
+        Self {
+            options,
+            sets,
+            sharing,
+            bare,
+        }
+    }
+
+    /// The `(candidate, opener)` pairs sharing opener `j` of `candidate`.
+    fn sharing(&self, candidate: usize, j: usize) -> &[(usize, usize)] {
+        self.sharing
+            .get(candidate)
+            .and_then(|openers| openers.get(j))
+            .map_or(&[], Vec::as_slice)
     }
 
     fn markers(&self, locked: Option<usize>) -> Option<&Markers> {
@@ -579,29 +624,30 @@ impl Segmenter {
     ) -> Result<Step, NormalizeError> {
         let rest = text.get(at..).unwrap_or_default();
         // Candidates to ask, in priority order: at an opener, every active
-        // candidate that has this marker among its openers (worked out per
-        // candidate, without collecting them: this runs at every re-scan).
+        // candidate that has this marker among its openers (listed once,
+        // when the options were prepared: this runs at every re-scan).
         let prepared = Arc::clone(&self.prepared);
         let in_play = self.locked;
-        let asks = prepared
-            .options
-            .candidates
+        let listed = match opener {
+            Some((candidate, j, _)) => prepared.sharing(candidate, j),
+            None => &prepared.bare,
+        };
+        let asks = listed
             .iter()
-            .enumerate()
             .filter(|(i, _)| in_play.is_none_or(|l| l == *i))
-            .filter_map(|(i, format)| match opener {
-                Some((_, _, marker)) => {
-                    if in_reasoning
-                        && prepared.options.policy(format.as_ref()) != ReasoningCalls::Parse
-                    {
-                        return None;
+            .filter_map(|&(i, j)| {
+                let format = prepared.options.candidates.get(i)?;
+                match opener {
+                    Some(_) => {
+                        if in_reasoning
+                            && prepared.options.policy(format.as_ref()) != ReasoningCalls::Parse
+                        {
+                            return None;
+                        }
+                        Some((i, format, RegionStart::Opener(j)))
                     }
-                    let j = format.openers().iter().position(|o| *o == marker)?;
-                    Some((i, format, RegionStart::Opener(j)))
+                    None => Some((i, format, RegionStart::OutputStart)),
                 }
-                None => format
-                    .bare_at_start()
-                    .then_some((i, format, RegionStart::OutputStart)),
             });
         for (candidate, format, start) in asks {
             let mut scan = format.scan(rest, start, at_eof);

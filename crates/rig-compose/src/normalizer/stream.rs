@@ -2,7 +2,6 @@
 
 use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParsedCall, PartialCall};
-use super::scan::is_name_byte;
 use super::segment::{Plain, RegionOutput, Segmenter, Sink, Stop};
 use super::text::Normalized;
 
@@ -120,16 +119,11 @@ pub struct StreamingNormalizer {
     /// Bytes of a character split across chunks.
     utf8_tail: Vec<u8>,
     /// A region waiting for its end starts at `buf[0]`; this is how long
-    /// `buf` was when its calls were last read (the growth schedule counts
-    /// from there; a re-scan that did not read them does not reset it).
+    /// `buf` was when it was last scanned.
     pending: Option<usize>,
     /// Whether a byte that can end the pending region arrived since it was
     /// last scanned (each byte is looked at once, when it arrives).
     end_seen: bool,
-    /// Whether a byte that cannot be part of a tool name arrived since the
-    /// pending region was last read: until one does, a call not yet
-    /// announced cannot have gained a complete name.
-    name_may_end: bool,
     emitter: Emitter,
     failed: Option<NormalizeError>,
     finished: bool,
@@ -144,7 +138,6 @@ impl StreamingNormalizer {
             utf8_tail: Vec::new(),
             pending: None,
             end_seen: false,
-            name_may_end: false,
             emitter: Emitter {
                 want_partial: true,
                 ..Emitter::default()
@@ -201,10 +194,6 @@ impl StreamingNormalizer {
         if let Some(region_len) = self.pending {
             let arrived = self.buf.len() - added;
             let announced = !self.emitter.started.is_empty();
-            if !announced && !self.name_may_end {
-                let new = self.buf.as_bytes().get(arrived..).unwrap_or_default();
-                self.name_may_end = new.iter().any(|&b| !is_name_byte(b));
-            }
             let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
@@ -215,7 +204,7 @@ impl StreamingNormalizer {
             let grown = if announced {
                 fresh >= (region_len / 8).max(256)
             } else {
-                self.name_may_end && (region_len < 64 || fresh * 2 >= region_len)
+                region_len < 64 || fresh * 2 >= region_len
             };
             // Each byte is checked once, when it arrives; a re-scan that
             // is due anyway need not look.
@@ -295,7 +284,6 @@ impl StreamingNormalizer {
 
     fn run(&mut self, at_eof: bool, events: &mut Vec<StreamEvent>) -> Result<(), NormalizeError> {
         self.emitter.events = std::mem::take(events);
-        let reads = self.emitter.want_partial;
         let result = self
             .segmenter
             .advance(&self.buf, 0, self.base, at_eof, &mut self.emitter);
@@ -308,11 +296,7 @@ impl StreamingNormalizer {
         // Drop what is consumed so memory follows the unfinished part only.
         self.buf.drain(..consumed);
         self.base += consumed;
-        let unread = !reads && consumed == 0 && region;
-        if !unread {
-            self.pending = region.then_some(self.buf.len());
-            self.name_may_end = false;
-        }
+        self.pending = region.then_some(self.buf.len());
         self.end_seen = false;
         self.emitter.want_partial = true;
         Ok(())
@@ -474,7 +458,7 @@ mod tests {
     }
 
     #[test]
-    fn a_call_is_not_read_again_while_only_name_bytes_arrive() {
+    fn a_call_is_announced_once_its_name_is_complete() {
         let mut stream = hermes();
         let started = |events: &[StreamEvent]| {
             events
@@ -484,7 +468,7 @@ mod tests {
         assert!(!started(
             &stream.feed("<tool_call>{\"name\": \"get").unwrap()
         ));
-        // Still possibly part of the name: no announcement can be due.
+        // Still possibly part of the name: not announced yet.
         assert!(!started(&stream.feed("_weather").unwrap()));
         assert!(started(&stream.feed("\", ").unwrap()));
         let rest = stream.feed("\"arguments\": {}}</tool_call>").unwrap();
