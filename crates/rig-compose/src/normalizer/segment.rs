@@ -309,6 +309,12 @@ pub(crate) struct Segmenter {
     mode: Mode,
     /// No visible non-whitespace text has been produced yet.
     at_start: bool,
+    /// The last region left waiting: its offset in the output, whether it
+    /// started bare, and the candidate that asked for more. Every
+    /// candidate before that one said it is not a call, and a format's
+    /// answer never changes as text is appended, so re-scans of the same
+    /// region start at that candidate.
+    waiting: Option<(usize, bool, usize)>,
 }
 
 /// What [`Segmenter::take_plain`] took a chunk as.
@@ -345,6 +351,7 @@ impl Segmenter {
             locked,
             mode,
             at_start: true,
+            waiting: None,
         }
     }
 
@@ -649,7 +656,14 @@ impl Segmenter {
                     None => Some((i, format, RegionStart::OutputStart)),
                 }
             });
-        for (candidate, format, start) in asks {
+        let bare = opener.is_none();
+        let first_asked = match self.waiting {
+            Some((offset, was_bare, candidate)) if offset == base + at && was_bare == bare => {
+                candidate
+            }
+            _ => 0,
+        };
+        for (candidate, format, start) in asks.filter(|(i, _, _)| *i >= first_asked) {
             let mut scan = format.scan(rest, start, at_eof);
             if start == RegionStart::OutputStart && self.prepared.options.strict_bare {
                 scan = strict_bare(scan, rest, at_eof);
@@ -668,6 +682,7 @@ impl Segmenter {
                             partial,
                         });
                     }
+                    self.waiting = Some((base + at, bare, candidate));
                     if sink.wants_partial() {
                         sink.pending(format.partial(rest, start));
                     }
