@@ -309,12 +309,21 @@ pub(crate) struct Segmenter {
     mode: Mode,
     /// No visible non-whitespace text has been produced yet.
     at_start: bool,
-    /// The last region left waiting: its offset in the output, whether it
-    /// started bare, and the candidate that asked for more. Every
-    /// candidate before that one said it is not a call, and a format's
-    /// answer never changes as text is appended, so re-scans of the same
-    /// region start at that candidate.
-    waiting: Option<(usize, bool, usize)>,
+    /// The last region left waiting: its offset in the output, its opener
+    /// (`None` when it started bare), and the candidate that asked for
+    /// more. Every candidate before that one said it is not a call, and a
+    /// format's answer never changes as text is appended, so re-scans of
+    /// the same region start at that candidate; a marker, once found
+    /// whole, stays found, so they need not search for it either.
+    waiting: Option<Waiting>,
+}
+
+/// See [`Segmenter::waiting`].
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    offset: usize,
+    opener: Option<(&'static str, MarkerKind)>,
+    candidate: usize,
 }
 
 /// What [`Segmenter::take_plain`] took a chunk as.
@@ -415,6 +424,13 @@ impl Segmenter {
         }
     }
 
+    /// The opener of the region left waiting at `offset`, if one is.
+    fn waiting_opener(&self, offset: usize) -> Option<(&'static str, MarkerKind)> {
+        self.waiting
+            .filter(|w| w.offset == offset)
+            .and_then(|w| w.opener)
+    }
+
     fn lock(&mut self, candidate: usize) {
         if self.locked.is_none() {
             self.locked = Some(candidate);
@@ -467,7 +483,10 @@ impl Segmenter {
         {
             return Ok(step);
         }
-        let found = markers.visible.find(text, pos, at_eof);
+        let found = match self.waiting_opener(base + pos) {
+            Some((marker, kind)) => Found::Marker(pos, marker, kind),
+            None => markers.visible.find(text, pos, at_eof),
+        };
         let upto = match found {
             Found::Marker(at, ..) | Found::Partial(at) => at,
             Found::Nothing => text.len(),
@@ -524,6 +543,9 @@ impl Segmenter {
         let Some(markers) = prepared.markers(self.locked) else {
             return Ok(None);
         };
+        if self.waiting_opener(base + first).is_some() {
+            return Ok(None);
+        }
         match markers.visible.find(text, first, at_eof) {
             Found::Marker(at, ..) if at == first => return Ok(None),
             Found::Partial(at) if at == first => {
@@ -573,7 +595,10 @@ impl Segmenter {
             sink.reasoning(text.get(pos..).unwrap_or_default());
             return Ok(Step::Continue(text.len()));
         };
-        let found = markers.find(text, pos, at_eof);
+        let found = match self.waiting_opener(base + pos) {
+            Some((marker, kind)) => Found::Marker(pos, marker, kind),
+            None => markers.find(text, pos, at_eof),
+        };
         let upto = match found {
             Found::Marker(at, ..) | Found::Partial(at) => at,
             Found::Nothing => text.len(),
@@ -658,9 +683,7 @@ impl Segmenter {
             });
         let bare = opener.is_none();
         let first_asked = match self.waiting {
-            Some((offset, was_bare, candidate)) if offset == base + at && was_bare == bare => {
-                candidate
-            }
+            Some(w) if w.offset == base + at && w.opener.is_none() == bare => w.candidate,
             _ => 0,
         };
         for (candidate, format, start) in asks.filter(|(i, _, _)| *i >= first_asked) {
@@ -682,7 +705,19 @@ impl Segmenter {
                             partial,
                         });
                     }
-                    self.waiting = Some((base + at, bare, candidate));
+                    self.waiting = Some(Waiting {
+                        offset: base + at,
+                        opener: opener.map(|(c, j, marker)| {
+                            (
+                                marker,
+                                MarkerKind::Opener {
+                                    candidate: c,
+                                    opener: j,
+                                },
+                            )
+                        }),
+                        candidate,
+                    });
                     if sink.wants_partial() {
                         sink.pending(format.partial(rest, start));
                     }
