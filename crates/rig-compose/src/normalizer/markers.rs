@@ -28,6 +28,9 @@ pub(crate) struct MarkerSet {
     /// Per marker, its first eight bytes and their mask (see [`prefix_of`]).
     prefixes: Vec<(u64, u64)>,
     first_bytes: Vec<u8>,
+    /// `is_first[b]`: whether some marker starts with byte `b` (the
+    /// search table when there are too many first bytes for memchr).
+    is_first: [bool; 256],
 }
 
 impl Default for MarkerSet {
@@ -72,11 +75,18 @@ impl MarkerSet {
             .iter()
             .map(|(m, _)| prefix_of(m.as_bytes()))
             .collect();
+        let mut is_first = [false; 256];
+        for &b in &first_bytes {
+            if let Some(slot) = is_first.get_mut(usize::from(b)) {
+                *slot = true;
+            }
+        }
         Self {
             markers,
             buckets,
             prefixes,
             first_bytes,
+            is_first,
         }
     }
 
@@ -129,6 +139,12 @@ impl MarkerSet {
         Found::Nothing
     }
 
+    /// Whether a marker (or the start of one) may occur in `text`: some
+    /// byte of it can begin a marker.
+    pub(crate) fn may_occur(&self, text: &str) -> bool {
+        self.next_first_byte(text.as_bytes(), 0).is_some()
+    }
+
     /// Next index at or after `from` holding the first byte of a marker.
     fn next_first_byte(&self, bytes: &[u8], from: usize) -> Option<usize> {
         let hay = bytes.get(from..)?;
@@ -137,11 +153,9 @@ impl MarkerSet {
             [a] => memchr(a, hay),
             [a, b] => memchr2(a, b, hay),
             [a, b, c] => memchr3(a, b, c, hay),
-            _ => hay.iter().position(|&b| {
-                self.buckets
-                    .get(usize::from(b))
-                    .is_some_and(|(start, end)| start != end)
-            }),
+            _ => hay
+                .iter()
+                .position(|&b| self.is_first.get(usize::from(b)).copied().unwrap_or(false)),
         };
         hit.map(|at| from + at)
     }

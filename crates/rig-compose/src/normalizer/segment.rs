@@ -92,9 +92,9 @@ struct Markers {
     /// whose calls inside reasoning are real.
     reasoning: Vec<(&'static str, MarkerSet)>,
     end_bytes: [bool; 256],
-    /// The closing markers of the active candidates, with the longest
-    /// one's length, when every candidate lists them.
-    end_markers: Option<(MarkerSet, usize)>,
+    /// The closing markers of the active candidates, when every candidate
+    /// lists them.
+    end_markers: Option<EndMarkers>,
     any_bare: bool,
 }
 
@@ -145,13 +145,11 @@ impl Markers {
             .iter()
             .all(|(_, f)| !f.end_markers().is_empty())
             .then(|| {
-                let all: Vec<&'static str> = active
-                    .iter()
-                    .flat_map(|(_, f)| f.end_markers().iter().copied())
-                    .collect();
-                let longest = all.iter().map(|m| m.len()).max().unwrap_or(0);
-                let set = MarkerSet::new(all.into_iter().map(|m| (m, MarkerKind::ReasoningClose)));
-                (set, longest)
+                EndMarkers::new(
+                    active
+                        .iter()
+                        .flat_map(|(_, f)| f.end_markers().iter().copied()),
+                )
             });
         Self {
             visible: MarkerSet::new(visible),
@@ -159,6 +157,69 @@ impl Markers {
             end_bytes,
             end_markers,
             any_bare: active.iter().any(|(_, f)| f.bare_at_start()),
+        }
+    }
+}
+
+/// Closing markers, looked up by their last byte: a marker that completes
+/// a region ends in the bytes that just arrived, so only those positions
+/// holding a last byte need a comparison.
+struct EndMarkers {
+    markers: Vec<&'static str>,
+    /// The distinct last bytes of `markers`.
+    last_bytes: Vec<u8>,
+    /// `is_last[b]`: whether some marker ends with byte `b`.
+    is_last: [bool; 256],
+}
+
+impl EndMarkers {
+    fn new(markers: impl IntoIterator<Item = &'static str>) -> Self {
+        let markers: Vec<&'static str> = markers.into_iter().filter(|m| !m.is_empty()).collect();
+        let mut last_bytes = Vec::new();
+        let mut is_last = [false; 256];
+        for m in &markers {
+            if let Some(&b) = m.as_bytes().last()
+                && let Some(slot) = is_last.get_mut(usize::from(b))
+                && !*slot
+            {
+                *slot = true;
+                last_bytes.push(b);
+            }
+        }
+        Self {
+            markers,
+            last_bytes,
+            is_last,
+        }
+    }
+
+    /// Whether one of the markers ends at or after byte `from` of `text`.
+    fn ends_after(&self, text: &str, from: usize) -> bool {
+        let bytes = text.as_bytes();
+        let ends_at = |end: usize| {
+            let upto = bytes.get(..=end).unwrap_or_default();
+            self.markers.iter().any(|m| upto.ends_with(m.as_bytes()))
+        };
+        let mut at = from;
+        loop {
+            let hay = bytes.get(at..).unwrap_or_default();
+            let hit = match *self.last_bytes.as_slice() {
+                [] => None,
+                // A streamed chunk is often a few bytes: a plain loop beats
+                // setting up a vectorized search.
+                _ if hay.len() < 32 => hay
+                    .iter()
+                    .position(|&b| self.is_last.get(usize::from(b)).copied().unwrap_or(false)),
+                [a] => memchr::memchr(a, hay),
+                [a, b] => memchr::memchr2(a, b, hay),
+                [a, b, c] => memchr::memchr3(a, b, c, hay),
+                ref many => hay.iter().position(|b| many.contains(b)),
+            };
+            let Some(hit) = hit else { return false };
+            if ends_at(at + hit) {
+                return true;
+            }
+            at += hit + 1;
         }
     }
 }
@@ -176,6 +237,12 @@ pub(crate) struct Prepared {
     /// `[0]`: all candidates; `[1 + i]`: candidate `i` once it is locked
     /// (only built when there are several candidates).
     sets: Vec<Markers>,
+    /// `sharing[i][j]`: every `(candidate, opener)` whose opener is the
+    /// same marker as opener `j` of candidate `i`, in priority order, each
+    /// candidate with its first such opener.
+    sharing: Vec<Vec<Vec<(usize, usize)>>>,
+    /// Candidates whose calls may start bare, as `(candidate, 0)`.
+    bare: Vec<(usize, usize)>,
 }
 
 impl Prepared {
@@ -184,7 +251,46 @@ impl Prepared {
         if options.candidates.len() > 1 {
             sets.extend((0..options.candidates.len()).map(|i| Markers::build(&options, Some(i))));
         }
-        Self { options, sets }
+        let candidates = &options.candidates;
+        let sharing = candidates
+            .iter()
+            .map(|format| {
+                format
+                    .openers()
+                    .iter()
+                    .map(|marker| {
+                        candidates
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, other)| {
+                                let j = other.openers().iter().position(|o| o == marker)?;
+                                Some((i, j))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let bare = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.bare_at_start())
+            .map(|(i, _)| (i, 0))
+            .collect();
+        Self {
+            options,
+            sets,
+            sharing,
+            bare,
+        }
+    }
+
+    /// The `(candidate, opener)` pairs sharing opener `j` of `candidate`.
+    fn sharing(&self, candidate: usize, j: usize) -> &[(usize, usize)] {
+        self.sharing
+            .get(candidate)
+            .and_then(|openers| openers.get(j))
+            .map_or(&[], Vec::as_slice)
     }
 
     fn markers(&self, locked: Option<usize>) -> Option<&Markers> {
@@ -203,6 +309,28 @@ pub(crate) struct Segmenter {
     mode: Mode,
     /// No visible non-whitespace text has been produced yet.
     at_start: bool,
+    /// The last region left waiting: its offset in the output, its opener
+    /// (`None` when it started bare), and the candidate that asked for
+    /// more. Every candidate before that one said it is not a call, and a
+    /// format's answer never changes as text is appended, so re-scans of
+    /// the same region start at that candidate; a marker, once found
+    /// whole, stays found, so they need not search for it either.
+    waiting: Option<Waiting>,
+}
+
+/// See [`Segmenter::waiting`].
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    offset: usize,
+    opener: Option<(&'static str, MarkerKind)>,
+    candidate: usize,
+}
+
+/// What [`Segmenter::take_plain`] took a chunk as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plain {
+    Text,
+    Reasoning,
 }
 
 /// Why [`Segmenter::advance`] stopped short of the end of the text.
@@ -232,6 +360,7 @@ impl Segmenter {
             locked,
             mode,
             at_start: true,
+            waiting: None,
         }
     }
 
@@ -250,10 +379,7 @@ impl Segmenter {
             return true;
         };
         match &markers.end_markers {
-            Some((set, longest)) => {
-                let from = arrived.saturating_sub(longest.saturating_sub(1));
-                matches!(set.find(text, from, true), Found::Marker(..))
-            }
+            Some(ends) => ends.ends_after(text, arrived),
             None => text
                 .as_bytes()
                 .get(arrived..)
@@ -267,6 +393,42 @@ impl Segmenter {
                         .unwrap_or(true)
                 }),
         }
+    }
+
+    /// When `text`, arriving with nothing held back and no region pending,
+    /// cannot contain (the start of) a marker in the current mode, take it
+    /// as plain text or reasoning without segmenting; `None` when the full
+    /// walk is needed. This is what [`advance`](Self::advance) would do
+    /// with it, minus the search and the copying.
+    pub(crate) fn take_plain(&mut self, text: &str) -> Option<Plain> {
+        let prepared = Arc::clone(&self.prepared);
+        let markers = prepared.markers(self.locked)?;
+        match self.mode {
+            Mode::Visible => {
+                // At the output start a bare call may begin anywhere.
+                if (self.at_start && markers.any_bare) || markers.visible.may_occur(text) {
+                    return None;
+                }
+                if self.at_start && !text.trim_start().is_empty() {
+                    self.at_start = false;
+                }
+                Some(Plain::Text)
+            }
+            Mode::Reasoning { close } => {
+                let set = markers.reasoning.iter().find(|(c, _)| *c == close);
+                match set {
+                    Some((_, set)) if set.may_occur(text) => None,
+                    _ => Some(Plain::Reasoning),
+                }
+            }
+        }
+    }
+
+    /// The opener of the region left waiting at `offset`, if one is.
+    fn waiting_opener(&self, offset: usize) -> Option<(&'static str, MarkerKind)> {
+        self.waiting
+            .filter(|w| w.offset == offset)
+            .and_then(|w| w.opener)
     }
 
     fn lock(&mut self, candidate: usize) {
@@ -321,7 +483,10 @@ impl Segmenter {
         {
             return Ok(step);
         }
-        let found = markers.visible.find(text, pos, at_eof);
+        let found = match self.waiting_opener(base + pos) {
+            Some((marker, kind)) => Found::Marker(pos, marker, kind),
+            None => markers.visible.find(text, pos, at_eof),
+        };
         let upto = match found {
             Found::Marker(at, ..) | Found::Partial(at) => at,
             Found::Nothing => text.len(),
@@ -378,6 +543,9 @@ impl Segmenter {
         let Some(markers) = prepared.markers(self.locked) else {
             return Ok(None);
         };
+        if self.waiting_opener(base + first).is_some() {
+            return Ok(None);
+        }
         match markers.visible.find(text, first, at_eof) {
             Found::Marker(at, ..) if at == first => return Ok(None),
             Found::Partial(at) if at == first => {
@@ -427,7 +595,10 @@ impl Segmenter {
             sink.reasoning(text.get(pos..).unwrap_or_default());
             return Ok(Step::Continue(text.len()));
         };
-        let found = markers.find(text, pos, at_eof);
+        let found = match self.waiting_opener(base + pos) {
+            Some((marker, kind)) => Found::Marker(pos, marker, kind),
+            None => markers.find(text, pos, at_eof),
+        };
         let upto = match found {
             Found::Marker(at, ..) | Found::Partial(at) => at,
             Found::Nothing => text.len(),
@@ -485,31 +656,37 @@ impl Segmenter {
     ) -> Result<Step, NormalizeError> {
         let rest = text.get(at..).unwrap_or_default();
         // Candidates to ask, in priority order: at an opener, every active
-        // candidate that has this marker among its openers (worked out per
-        // candidate, without collecting them: this runs at every re-scan).
+        // candidate that has this marker among its openers (listed once,
+        // when the options were prepared: this runs at every re-scan).
         let prepared = Arc::clone(&self.prepared);
         let in_play = self.locked;
-        let asks = prepared
-            .options
-            .candidates
+        let listed = match opener {
+            Some((candidate, j, _)) => prepared.sharing(candidate, j),
+            None => &prepared.bare,
+        };
+        let asks = listed
             .iter()
-            .enumerate()
             .filter(|(i, _)| in_play.is_none_or(|l| l == *i))
-            .filter_map(|(i, format)| match opener {
-                Some((_, _, marker)) => {
-                    if in_reasoning
-                        && prepared.options.policy(format.as_ref()) != ReasoningCalls::Parse
-                    {
-                        return None;
+            .filter_map(|&(i, j)| {
+                let format = prepared.options.candidates.get(i)?;
+                match opener {
+                    Some(_) => {
+                        if in_reasoning
+                            && prepared.options.policy(format.as_ref()) != ReasoningCalls::Parse
+                        {
+                            return None;
+                        }
+                        Some((i, format, RegionStart::Opener(j)))
                     }
-                    let j = format.openers().iter().position(|o| *o == marker)?;
-                    Some((i, format, RegionStart::Opener(j)))
+                    None => Some((i, format, RegionStart::OutputStart)),
                 }
-                None => format
-                    .bare_at_start()
-                    .then_some((i, format, RegionStart::OutputStart)),
             });
-        for (candidate, format, start) in asks {
+        let bare = opener.is_none();
+        let first_asked = match self.waiting {
+            Some(w) if w.offset == base + at && w.opener.is_none() == bare => w.candidate,
+            _ => 0,
+        };
+        for (candidate, format, start) in asks.filter(|(i, _, _)| *i >= first_asked) {
             let mut scan = format.scan(rest, start, at_eof);
             if start == RegionStart::OutputStart && self.prepared.options.strict_bare {
                 scan = strict_bare(scan, rest, at_eof);
@@ -528,6 +705,19 @@ impl Segmenter {
                             partial,
                         });
                     }
+                    self.waiting = Some(Waiting {
+                        offset: base + at,
+                        opener: opener.map(|(c, j, marker)| {
+                            (
+                                marker,
+                                MarkerKind::Opener {
+                                    candidate: c,
+                                    opener: j,
+                                },
+                            )
+                        }),
+                        candidate,
+                    });
                     if sink.wants_partial() {
                         sink.pending(format.partial(rest, start));
                     }
@@ -614,4 +804,27 @@ fn too_large(format: &'static str, offset: usize) -> NormalizeError {
 enum Step {
     Continue(usize),
     Stop(Stop),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_markers_count_only_when_they_end_in_the_new_bytes() {
+        let ends = EndMarkers::new(["</a>", "```", "</bb>"]);
+        // Ends exactly at the last new byte, or across the boundary.
+        assert!(ends.ends_after("<a>x</a>", 7));
+        assert!(ends.ends_after("<a>x</a>", 5));
+        // Ended before the new bytes: already looked at when it arrived.
+        assert!(!ends.ends_after("x</a>yz", 5));
+        // A last byte without its marker, and a second kind of marker.
+        assert!(!ends.ends_after("a > b ` c", 0));
+        assert!(ends.ends_after("code ```", 6));
+        // Long input takes the vectorized search.
+        let long = format!("{}</bb>{}", ">".repeat(40), "y".repeat(40));
+        assert!(ends.ends_after(&long, 1));
+        assert!(!ends.ends_after(&long, 46));
+        assert!(!EndMarkers::new([""]).ends_after("</a>", 0));
+    }
 }

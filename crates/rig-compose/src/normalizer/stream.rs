@@ -2,7 +2,7 @@
 
 use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParsedCall, PartialCall};
-use super::segment::{RegionOutput, Segmenter, Sink, Stop};
+use super::segment::{Plain, RegionOutput, Segmenter, Sink, Stop};
 use super::text::Normalized;
 
 /// One thing a stream revealed.
@@ -166,13 +166,34 @@ impl StreamingNormalizer {
         events: &mut Vec<StreamEvent>,
     ) -> Result<(), NormalizeError> {
         self.check_usable()?;
-        let added = self.decode(chunk)?;
+        let added = if self.buf.is_empty()
+            && self.utf8_tail.is_empty()
+            && let Ok(text) = std::str::from_utf8(chunk)
+        {
+            // Nothing held back or pending: a chunk that cannot hold a
+            // marker is plain text (or reasoning) as it stands.
+            if text.is_empty() {
+                return Ok(());
+            }
+            if let Some(kind) = self.segmenter.take_plain(text) {
+                events.push(match kind {
+                    Plain::Text => StreamEvent::TextDelta(text.to_owned()),
+                    Plain::Reasoning => StreamEvent::ReasoningDelta(text.to_owned()),
+                });
+                self.base += text.len();
+                return Ok(());
+            }
+            self.buf.push_str(text);
+            text.len()
+        } else {
+            self.decode(chunk)?
+        };
         if added == 0 {
             return Ok(());
         }
         if let Some(region_len) = self.pending {
             let arrived = self.buf.len() - added;
-            self.end_seen = self.end_seen || self.segmenter.may_complete(&self.buf, arrived);
+            let announced = !self.emitter.started.is_empty();
             let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
@@ -180,12 +201,15 @@ impl StreamingNormalizer {
             // bytes or eighth of the region, whichever is more, which
             // bounds the re-scanning of huge arguments to a few dozen
             // passes while short ones stream at a readable pace.
-            let announced = !self.emitter.started.is_empty();
             let grown = if announced {
                 fresh >= (region_len / 8).max(256)
             } else {
                 region_len < 64 || fresh * 2 >= region_len
             };
+            // Each byte is checked once, when it arrives; a re-scan that
+            // is due anyway need not look.
+            self.end_seen =
+                self.end_seen || (!grown && self.segmenter.may_complete(&self.buf, arrived));
             if !(self.end_seen || grown) {
                 return Ok(());
             }
@@ -401,6 +425,57 @@ mod tests {
 
     fn hermes() -> StreamingNormalizer {
         TextNormalizer::new(format_by_name("hermes").unwrap()).stream()
+    }
+
+    #[test]
+    fn plain_chunks_pass_straight_through_and_markers_still_hold_back() {
+        let mut stream = hermes();
+        assert_eq!(
+            stream.feed("Hello ").unwrap(),
+            [StreamEvent::TextDelta("Hello ".into())]
+        );
+        // `<` may begin a marker: held until decided.
+        assert_eq!(
+            stream.feed("a <tool").unwrap(),
+            [StreamEvent::TextDelta("a ".into())]
+        );
+        assert_eq!(
+            stream.feed("_x> b").unwrap(),
+            [StreamEvent::TextDelta("<tool_x> b".into())]
+        );
+        assert!(stream.feed("<think>").unwrap().is_empty());
+        assert_eq!(
+            stream.feed("hmm").unwrap(),
+            [StreamEvent::ReasoningDelta("hmm".into())]
+        );
+        // A split character is completed before anything is passed on.
+        assert!(stream.feed([0xC3]).unwrap().is_empty());
+        assert_eq!(
+            stream.feed([0xBC]).unwrap(),
+            [StreamEvent::ReasoningDelta("ü".into())]
+        );
+        assert!(stream.finish().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_call_is_announced_once_its_name_is_complete() {
+        let mut stream = hermes();
+        let started = |events: &[StreamEvent]| {
+            events
+                .iter()
+                .any(|e| matches!(e, StreamEvent::CallStarted { .. }))
+        };
+        assert!(!started(
+            &stream.feed("<tool_call>{\"name\": \"get").unwrap()
+        ));
+        // Still possibly part of the name: not announced yet.
+        assert!(!started(&stream.feed("_weather").unwrap()));
+        assert!(started(&stream.feed("\", ").unwrap()));
+        let rest = stream.feed("\"arguments\": {}}</tool_call>").unwrap();
+        assert!(matches!(
+            &rest[..],
+            [StreamEvent::CallFinished { index: 0, call }] if call.invocation.name == "get_weather"
+        ));
     }
 
     #[test]
