@@ -72,11 +72,11 @@ if rows:
 w = load("auto_mixed", "whole")
 if w:
     print(f"auto_mixed  whole {w[1]:.1f} MB/s")
-    for chunk in (4, 16, 64):
+    for chunk in (4, 16, 64, 256, 1024):
         s = load("auto_mixed", f"stream_{chunk}")
         if s:
             ratio = s[0] / w[0]
-            print(f"auto_mixed  stream_{chunk:<3} {s[1]:>8.1f} MB/s  stream/whole {ratio:.2f}{mark(ratio > STREAM_MAX)}")
+            print(f"auto_mixed  stream_{chunk:<4} {s[1]:>8.1f} MB/s  stream/whole {ratio:.2f}{mark(ratio > STREAM_MAX)}")
     print()
 
 p = load("lfm_published", "published")
