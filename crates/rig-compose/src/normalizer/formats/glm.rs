@@ -2,8 +2,7 @@
 //! `<arg_key>`/`<arg_value>` pairs.
 
 use super::xml_params::{self, Grammar, KeyStyle, NameStyle};
-use crate::normalizer::error::NormalizeError;
-use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
+use crate::normalizer::format::ToolCallFormat;
 
 /// The GLM call: no wrapper, one call per `<tool_call>`.
 const fn glm(format: &'static str) -> Grammar {
@@ -117,26 +116,7 @@ impl ToolCallFormat for Glm45 {
         &["</tool_call>"]
     }
 
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, _start: RegionStart, at_eof: bool) -> RegionScan {
-        xml_params::scan(&GLM45, text, at_eof)
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        _start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        xml_params::parse(&GLM45, region, cx)
-    }
-
-    fn partial(&self, region: &str, _start: RegionStart) -> Vec<PartialCall> {
-        xml_params::partial(&GLM45, region)
-    }
+    xml_params::grammar_methods!(|_| Some(&GLM45));
 }
 
 impl ToolCallFormat for Glm47 {
@@ -160,24 +140,5 @@ impl ToolCallFormat for Glm47 {
         &["</tool_call>"]
     }
 
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, _start: RegionStart, at_eof: bool) -> RegionScan {
-        xml_params::scan(&GLM47, text, at_eof)
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        _start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        xml_params::parse(&GLM47, region, cx)
-    }
-
-    fn partial(&self, region: &str, _start: RegionStart) -> Vec<PartialCall> {
-        xml_params::partial(&GLM47, region)
-    }
+    xml_params::grammar_methods!(|_| Some(&GLM47));
 }

@@ -2,8 +2,7 @@
 //! `<arg_key>`/`<arg_value>` pairs inside `<tool_calls>`.
 
 use super::xml_params::{self, Grammar, KeyStyle, NameStyle};
-use crate::normalizer::error::NormalizeError;
-use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
+use crate::normalizer::format::ToolCallFormat;
 
 const NAME: &str = "hunyuan_v3";
 
@@ -78,24 +77,5 @@ impl ToolCallFormat for HunyuanV3 {
         &["</tool_calls>"]
     }
 
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, _start: RegionStart, at_eof: bool) -> RegionScan {
-        xml_params::scan(&GRAMMAR, text, at_eof)
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        _start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        xml_params::parse(&GRAMMAR, region, cx)
-    }
-
-    fn partial(&self, region: &str, _start: RegionStart) -> Vec<PartialCall> {
-        xml_params::partial(&GRAMMAR, region)
-    }
+    xml_params::grammar_methods!(|_| Some(&GRAMMAR));
 }

@@ -2,8 +2,7 @@
 //! values inside `<minimax:tool_call>`.
 
 use super::xml_params::{self, Grammar, KeyStyle, NameStyle};
-use crate::normalizer::error::NormalizeError;
-use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
+use crate::normalizer::format::ToolCallFormat;
 
 const NAME: &str = "minimax_m2";
 
@@ -78,24 +77,5 @@ impl ToolCallFormat for MiniMaxM2 {
         &["</minimax:tool_call>"]
     }
 
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, _start: RegionStart, at_eof: bool) -> RegionScan {
-        xml_params::scan(&GRAMMAR, text, at_eof)
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        _start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        xml_params::parse(&GRAMMAR, region, cx)
-    }
-
-    fn partial(&self, region: &str, _start: RegionStart) -> Vec<PartialCall> {
-        xml_params::partial(&GRAMMAR, region)
-    }
+    xml_params::grammar_methods!(|_| Some(&GRAMMAR));
 }

@@ -2,8 +2,7 @@
 //! `<tool_call><function=NAME><parameter=KEY>value</parameter></function></tool_call>`.
 
 use super::xml_params::{self, Grammar, KeyStyle, NameStyle};
-use crate::normalizer::error::NormalizeError;
-use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
+use crate::normalizer::format::{RegionStart, ToolCallFormat};
 
 const NAME: &str = "qwen3_coder";
 
@@ -120,24 +119,5 @@ impl ToolCallFormat for Qwen3Coder {
         &["</tool_call>", "</function>"]
     }
 
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
-        grammar(start).map_or(RegionScan::NotACall, |g| xml_params::scan(g, text, at_eof))
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        grammar(start).map_or(Ok(()), |g| xml_params::parse(g, region, cx))
-    }
-
-    fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
-        grammar(start).map_or_else(Vec::new, |g| xml_params::partial(g, region))
-    }
+    xml_params::grammar_methods!(grammar);
 }

@@ -3,10 +3,7 @@
 
 use super::qwen3_coder::body_in;
 use super::xml_params::{self, Grammar};
-use crate::normalizer::error::NormalizeError;
-use crate::normalizer::format::{
-    ParseCx, PartialCall, ReasoningTags, RegionScan, RegionStart, THINK_TAGS, ToolCallFormat,
-};
+use crate::normalizer::format::{ReasoningTags, THINK_TAGS, ToolCallFormat};
 
 const NAME: &str = "seed_oss";
 
@@ -78,24 +75,5 @@ impl ToolCallFormat for SeedOss {
         &["</seed:tool_call>", "</function>"]
     }
 
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, _start: RegionStart, at_eof: bool) -> RegionScan {
-        xml_params::scan(&GRAMMAR, text, at_eof)
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        _start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        xml_params::parse(&GRAMMAR, region, cx)
-    }
-
-    fn partial(&self, region: &str, _start: RegionStart) -> Vec<PartialCall> {
-        xml_params::partial(&GRAMMAR, region)
-    }
+    xml_params::grammar_methods!(|_| Some(&GRAMMAR));
 }

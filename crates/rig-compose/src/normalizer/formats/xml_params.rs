@@ -772,6 +772,60 @@ pub(crate) fn partial(g: &'static Grammar, region: &str) -> Vec<PartialCall> {
     calls
 }
 
+/// The `end_bytes`, `scan`, `parse` and `partial` methods of a format whose
+/// regions a [`Grammar`] reads, for use inside its `ToolCallFormat` impl.
+/// `$grammar` maps a region start to its grammar (`None`: not this format).
+macro_rules! grammar_methods {
+    ($grammar:expr) => {
+        fn end_bytes(&self) -> &'static [u8] {
+            // Every region of these formats ends with a closing tag.
+            b">"
+        }
+
+        fn scan(
+            &self,
+            text: &str,
+            start: $crate::normalizer::RegionStart,
+            at_eof: bool,
+        ) -> $crate::normalizer::RegionScan {
+            let pick: fn(
+                $crate::normalizer::RegionStart,
+            ) -> Option<&'static $crate::normalizer::formats::xml_params::Grammar> = $grammar;
+            pick(start).map_or($crate::normalizer::RegionScan::NotACall, |g| {
+                $crate::normalizer::formats::xml_params::scan(g, text, at_eof)
+            })
+        }
+
+        fn parse(
+            &self,
+            region: &str,
+            start: $crate::normalizer::RegionStart,
+            cx: &mut $crate::normalizer::ParseCx<'_>,
+        ) -> Result<(), $crate::normalizer::NormalizeError> {
+            let pick: fn(
+                $crate::normalizer::RegionStart,
+            ) -> Option<&'static $crate::normalizer::formats::xml_params::Grammar> = $grammar;
+            pick(start).map_or(Ok(()), |g| {
+                $crate::normalizer::formats::xml_params::parse(g, region, cx)
+            })
+        }
+
+        fn partial(
+            &self,
+            region: &str,
+            start: $crate::normalizer::RegionStart,
+        ) -> Vec<$crate::normalizer::PartialCall> {
+            let pick: fn(
+                $crate::normalizer::RegionStart,
+            ) -> Option<&'static $crate::normalizer::formats::xml_params::Grammar> = $grammar;
+            pick(start).map_or_else(Vec::new, |g| {
+                $crate::normalizer::formats::xml_params::partial(g, region)
+            })
+        }
+    };
+}
+pub(crate) use grammar_methods;
+
 #[cfg(test)]
 mod tests {
     use super::*;
