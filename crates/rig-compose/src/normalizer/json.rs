@@ -335,6 +335,36 @@ pub(crate) fn report_calls_json(
     report_doc(doc, offset, format, cx)
 }
 
+/// Whole-text shortcut: the JSON value that starts `text` and the index
+/// just past it, or `None` when [`parse_value`] on exactly that value could
+/// answer differently (errors included).
+pub(crate) fn value_prefix(text: &str) -> Option<(Value, usize)> {
+    fast::value_prefix(text)
+}
+
+/// Whole-text shortcut: read the call document (object or array) that
+/// starts `text`, report its calls and return the index just past it.
+/// `None` (on anything unusual, including errors) means: scan and parse
+/// the region the ordinary way, which gives the same calls or the located
+/// error; `cx` may then hold part of the calls and must be dropped.
+pub(crate) fn report_calls_prefix(
+    text: &str,
+    offset: usize,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Option<usize> {
+    let (doc, end) = fast::call_doc_prefix(text)?;
+    let doc = match doc {
+        fast::Doc::One(fields) => {
+            report_fields(fields, offset, format, cx).ok()?;
+            return Some(end);
+        }
+        fast::Doc::Many(items) => CallDoc::Many(items),
+    };
+    report_doc(doc, offset, format, cx).ok()?;
+    Some(end)
+}
+
 /// Report the calls of a parsed call document.
 fn report_doc(
     doc: CallDoc,
@@ -361,17 +391,84 @@ fn report_doc(
     Ok(())
 }
 
-/// The recognised fields of a call object, each slot indexed like the key
-/// lists ([`NAME_KEYS`], [`ARG_KEYS`], [`ID_KEYS`]).
+/// What a call object says, read field by field: for each part the value
+/// of the most preferred key so far (by its index in [`NAME_KEYS`],
+/// [`ARG_KEYS`] or [`ID_KEYS`]). Kept small: it is moved around whole.
 #[derive(Default)]
 struct CallFields {
-    names: [Option<Value>; 2],
-    args: [Option<Value>; 4],
-    ids: [Option<Value>; 3],
+    /// One bit per known key already seen, to refuse repeats.
+    seen: u16,
+    /// The best-ranked `name` key holding a string.
+    name: Option<(usize, String)>,
+    /// The best-ranked arguments key, whatever its value.
+    args: Option<(usize, Value)>,
+    /// The best-ranked id key holding a string or a number, as text.
+    id: Option<(usize, String)>,
     /// OpenAI nesting: `{"function": {"name", "arguments"}}`.
     function: Option<Box<CallFields>>,
     /// Other keys, kept only to notice repeats.
     others: Vec<String>,
+}
+
+/// Which part of a call a known key holds, and its preference rank.
+#[derive(Clone, Copy)]
+enum Part {
+    Name(usize),
+    Args(usize),
+    Id(usize),
+}
+
+impl Part {
+    /// The part `key` names, if it is one of the known keys.
+    fn of(key: &str) -> Option<Self> {
+        let rank = |keys: &[&str]| keys.iter().position(|k| *k == key);
+        rank(&NAME_KEYS)
+            .map(Part::Name)
+            .or_else(|| rank(&ARG_KEYS).map(Part::Args))
+            .or_else(|| rank(&ID_KEYS).map(Part::Id))
+    }
+
+    /// A distinct bit per known key.
+    fn bit(self) -> u16 {
+        let index = match self {
+            Part::Name(rank) => rank,
+            Part::Args(rank) => NAME_KEYS.len() + rank,
+            Part::Id(rank) => NAME_KEYS.len() + ARG_KEYS.len() + rank,
+        };
+        1 << index
+    }
+}
+
+impl CallFields {
+    /// Note that the key of `part` appeared; `false` when it already had.
+    fn first_time(&mut self, part: Part) -> bool {
+        let fresh = self.seen & part.bit() == 0;
+        self.seen |= part.bit();
+        fresh
+    }
+
+    /// Keep `value` for `part` when it is usable there and its key beats
+    /// the one kept so far.
+    fn offer(&mut self, part: Part, value: Value) {
+        fn better<T>(slot: &Option<(usize, T)>, rank: usize) -> bool {
+            slot.as_ref().is_none_or(|(kept, _)| rank < *kept)
+        }
+        match (part, value) {
+            (Part::Name(rank), Value::String(name)) if better(&self.name, rank) => {
+                self.name = Some((rank, name));
+            }
+            (Part::Args(rank), value) if better(&self.args, rank) => {
+                self.args = Some((rank, value));
+            }
+            (Part::Id(rank), Value::String(id)) if better(&self.id, rank) => {
+                self.id = Some((rank, id));
+            }
+            (Part::Id(rank), Value::Number(n)) if better(&self.id, rank) => {
+                self.id = Some((rank, n.to_string()));
+            }
+            _ => {}
+        }
+    }
 }
 
 enum CallDoc {
@@ -506,12 +603,12 @@ impl<'de> Visitor<'de> for FieldsVisitor {
         let mut fields = CallFields::default();
         let duplicate = |key: &str| de::Error::custom(format_args!("{DUPLICATE}{key}"));
         while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
-            let slot = if let Some(i) = NAME_KEYS.iter().position(|k| *k == key) {
-                fields.names.get_mut(i)
-            } else if let Some(i) = ARG_KEYS.iter().position(|k| *k == key) {
-                fields.args.get_mut(i)
-            } else if let Some(i) = ID_KEYS.iter().position(|k| *k == key) {
-                fields.ids.get_mut(i)
+            if let Some(part) = Part::of(&key) {
+                if !fields.first_time(part) {
+                    return Err(duplicate(&key));
+                }
+                let Strict(value) = access.next_value()?;
+                fields.offer(part, value);
             } else if key == "function" {
                 if fields.function.is_some() || fields.others.iter().any(|k| k == "function") {
                     return Err(duplicate(&key));
@@ -521,21 +618,13 @@ impl<'de> Visitor<'de> for FieldsVisitor {
                     Some(inner) => fields.function = Some(Box::new(inner)),
                     None => fields.others.push(key.into_owned()),
                 }
-                continue;
             } else {
                 if fields.others.iter().any(|k| *k == key) {
                     return Err(duplicate(&key));
                 }
                 let Strict(_) = access.next_value()?;
                 fields.others.push(key.into_owned());
-                continue;
-            };
-            let Some(slot) = slot else { continue };
-            if slot.is_some() {
-                return Err(duplicate(&key));
             }
-            let Strict(value) = access.next_value()?;
-            *slot = Some(value);
         }
         Ok(fields)
     }
@@ -548,35 +637,19 @@ fn report_fields(
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
-    let outer_id = first_id(&fields.ids);
-    let (names, args, id) = match fields.function {
-        Some(inner) => (
-            inner.names,
-            inner.args,
-            outer_id.or_else(|| first_id(&inner.ids)),
-        ),
-        None => (fields.names, fields.args, outer_id),
+    let outer_id = fields.id.map(|(_, id)| id);
+    let (name, args, id) = match fields.function {
+        Some(inner) => {
+            let CallFields { name, args, id, .. } = *inner;
+            (name, args, outer_id.or_else(|| id.map(|(_, id)| id)))
+        }
+        None => (fields.name, fields.args, outer_id),
     };
-    let name = names
-        .into_iter()
-        .flatten()
-        .find_map(|v| match v {
-            Value::String(name) => Some(name),
-            _ => None,
-        })
-        .ok_or_else(|| {
-            NormalizeError::malformed(format, offset, "call object has no string `name`")
-        })?;
-    let args = decode_args(args.into_iter().flatten().next(), &name, offset, format)?;
+    let (_, name) = name.ok_or_else(|| {
+        NormalizeError::malformed(format, offset, "call object has no string `name`")
+    })?;
+    let args = decode_args(args.map(|(_, args)| args), &name, offset, format)?;
     report_call(cx, format, offset, name, args, id)
-}
-
-fn first_id(ids: &[Option<Value>]) -> Option<String> {
-    ids.iter().flatten().find_map(|v| match v {
-        Value::String(id) => Some(id.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
 }
 
 /// Arguments as written: missing, `null` or a blank string are `{}`; a

@@ -149,6 +149,7 @@ impl TextNormalizer {
             schemas: None,
             starts_in_reasoning: false,
             strict_bare,
+            one_pass: true,
         };
         Self {
             prepared: Arc::new(Prepared::new(options.clone())),
@@ -184,6 +185,28 @@ impl TextNormalizer {
     #[must_use]
     pub fn starting_in_reasoning(mut self, yes: bool) -> Self {
         self.options.starts_in_reasoning = yes;
+        self.prepare()
+    }
+
+    /// Whether whole-text normalization may use the formats' one-pass
+    /// [`scan_parse`](ToolCallFormat::scan_parse) shortcut (the default).
+    /// The result is the same either way, only slower without it; turning
+    /// it off lets a format's tests check the shortcut against its
+    /// `scan` + `parse`.
+    ///
+    /// ```
+    /// use rig_compose::normalizer::{TextNormalizer, format_by_name};
+    ///
+    /// let hermes = TextNormalizer::new(format_by_name("hermes").unwrap());
+    /// let output = "<tool_call>{\"name\": \"ping\", \"arguments\": {}}</tool_call>";
+    /// assert_eq!(
+    ///     hermes.normalize_text(output).unwrap(),
+    ///     hermes.clone().one_pass(false).normalize_text(output).unwrap(),
+    /// );
+    /// ```
+    #[must_use]
+    pub fn one_pass(mut self, yes: bool) -> Self {
+        self.options.one_pass = yes;
         self.prepare()
     }
 

@@ -83,6 +83,13 @@ impl ToolCallFormat for Granite {
         }
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        match start {
+            RegionStart::Opener(opener) => granite_layout(opener).scan_parse(text, GRANITE, cx),
+            RegionStart::OutputStart => None,
+        }
+    }
+
     fn parse(
         &self,
         region: &str,
@@ -172,6 +179,17 @@ impl ToolCallFormat for Granite20bFc {
             CallJson::Calls(_) => FUNCTION_CALL_LAYOUT.scan(text, at_eof),
             CallJson::NeedMore => RegionScan::NeedMore,
             CallJson::NotCalls => RegionScan::NotACall,
+        }
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart {
+            return None;
+        }
+        let at = json_after(text, FUNCTION_CALL.len(), b"{").ok()?;
+        match call_json(text, at, false) {
+            CallJson::Calls(_) => FUNCTION_CALL_LAYOUT.scan_parse(text, GRANITE_20B, cx),
+            _ => None,
         }
     }
 

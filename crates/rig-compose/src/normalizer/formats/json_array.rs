@@ -49,6 +49,14 @@ impl TaggedArray {
         }
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart || self.short_form {
+            return None;
+        }
+        json_after(text, self.open.len(), b"[").ok()?;
+        tagged_json::scan_parse(text, self.tags(), self.name, cx)
+    }
+
     fn parse(&self, region: &str, cx: &mut ParseCx<'_>) -> Result<(), NormalizeError> {
         if !self.short_form {
             return tagged_json::parse(region, self.tags(), self.name, cx);
@@ -255,6 +263,15 @@ macro_rules! tagged_array_format {
                 $spec.scan(text, start, at_eof)
             }
 
+            fn scan_parse(
+                &self,
+                text: &str,
+                start: RegionStart,
+                cx: &mut ParseCx<'_>,
+            ) -> Option<usize> {
+                $spec.scan_parse(text, start, cx)
+            }
+
             fn parse(
                 &self,
                 region: &str,
@@ -450,6 +467,14 @@ impl ToolCallFormat for Phi4Mini {
         }
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart || text.as_bytes().get(FUNCTOOLS.len()) != Some(&b'[')
+        {
+            return None;
+        }
+        FUNCTOOLS_LAYOUT.scan_parse(text, "phi4_mini", cx)
+    }
+
     fn parse(
         &self,
         region: &str,
@@ -500,6 +525,14 @@ fn xlam_layout(start: RegionStart) -> MarkedJson {
             closer: None,
         },
     }
+}
+
+/// Bare and fenced JSON is everywhere: there only call objects count.
+fn xlam_guarded(start: RegionStart) -> bool {
+    matches!(
+        start,
+        RegionStart::OutputStart | RegionStart::Opener(0) | RegionStart::Opener(3)
+    )
 }
 
 /// Salesforce xLAM tool calls: a JSON array of call objects, bare at the
@@ -559,12 +592,7 @@ impl ToolCallFormat for Xlam {
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
         let layout = xlam_layout(start);
-        let guarded = matches!(
-            start,
-            RegionStart::OutputStart | RegionStart::Opener(0) | RegionStart::Opener(3)
-        );
-        if guarded {
-            // Bare and fenced JSON is everywhere; only call objects count.
+        if xlam_guarded(start) {
             let at = match json_after(text, layout.open_len, layout.accept) {
                 Ok(at) => at,
                 Err(answer) => return answer,
@@ -576,6 +604,17 @@ impl ToolCallFormat for Xlam {
             }
         }
         layout.scan(text, at_eof)
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let layout = xlam_layout(start);
+        if xlam_guarded(start) {
+            let at = json_after(text, layout.open_len, layout.accept).ok()?;
+            if !matches!(tagged_json::call_json(text, at, true), CallJson::Calls(_)) {
+                return None;
+            }
+        }
+        layout.scan_parse(text, XLAM, cx)
     }
 
     fn parse(

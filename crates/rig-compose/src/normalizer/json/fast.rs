@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 
-use super::{ARG_KEYS, CallFields, CallItem, ID_KEYS, NAME_KEYS};
+use super::{CallFields, CallItem, Part};
 use crate::normalizer::limits::MAX_NESTING_DEPTH;
 
 /// `text` as exactly one JSON value with only JSON whitespace around it,
@@ -49,6 +49,27 @@ pub(super) fn call_doc(text: &str) -> Option<Doc> {
     };
     reader.finish()?;
     Some(doc)
+}
+
+/// The value that starts `text`, and the index just past it; what follows
+/// is left to the caller. `None` when the serde route should decide.
+pub(super) fn value_prefix(text: &str) -> Option<(Value, usize)> {
+    let mut reader = Reader::new(text);
+    let value = reader.value()?;
+    Some((value, reader.pos))
+}
+
+/// The call document that starts `text` (at its first byte), and the index
+/// just past it; what follows is left to the caller. `None` when the serde
+/// route should decide.
+pub(super) fn call_doc_prefix(text: &str) -> Option<(Doc, usize)> {
+    let mut reader = Reader::new(text);
+    let doc = match reader.peek()? {
+        b'{' => Doc::One(reader.fields()?),
+        b'[' => Doc::Many(reader.call_items()?),
+        _ => return None,
+    };
+    Some((doc, reader.pos))
 }
 
 struct Reader<'a> {
@@ -244,31 +265,27 @@ impl<'a> Reader<'a> {
     /// Read the value of `key` into its place in `fields`.
     fn field(&mut self, fields: &mut CallFields, key: Cow<'a, str>) -> Option<()> {
         let key = key.as_ref();
-        let slot = if let Some(i) = NAME_KEYS.iter().position(|k| *k == key) {
-            fields.names.get_mut(i)?
-        } else if let Some(i) = ARG_KEYS.iter().position(|k| *k == key) {
-            fields.args.get_mut(i)?
-        } else if let Some(i) = ID_KEYS.iter().position(|k| *k == key) {
-            fields.ids.get_mut(i)?
-        } else {
-            if fields.others.iter().any(|k| k == key)
-                || (key == "function" && fields.function.is_some())
-            {
+        if let Some(part) = Part::of(key) {
+            // serde reports a repeat with its location.
+            if !fields.first_time(part) {
                 return None;
             }
-            self.skip_ws();
-            if key == "function" && self.peek()? == b'{' {
-                fields.function = Some(Box::new(self.fields()?));
-            } else {
-                self.value()?;
-                fields.others.push(key.to_owned());
-            }
+            let value = self.value()?;
+            fields.offer(part, value);
             return Some(());
-        };
-        if slot.is_some() {
+        }
+        if fields.others.iter().any(|k| k == key)
+            || (key == "function" && fields.function.is_some())
+        {
             return None;
         }
-        *slot = Some(self.value()?);
+        self.skip_ws();
+        if key == "function" && self.peek()? == b'{' {
+            fields.function = Some(Box::new(self.fields()?));
+        } else {
+            self.value()?;
+            fields.others.push(key.to_owned());
+        }
         Some(())
     }
 
