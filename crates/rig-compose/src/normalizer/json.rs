@@ -351,9 +351,28 @@ pub(crate) fn report_calls_prefix(
     text: &str,
     offset: usize,
     format: &'static str,
+    shape: CallShape,
     cx: &mut ParseCx<'_>,
 ) -> Option<usize> {
     let (doc, end) = fast::call_doc_prefix(text)?;
+    if let CallShape::Calls { need_args } = shape {
+        let calls = match &doc {
+            fast::Doc::One(fields) => fields.is_call(need_args, true)?,
+            fast::Doc::Many(items) => {
+                let mut all = !items.is_empty();
+                for (i, item) in items.iter().enumerate() {
+                    all &= match item {
+                        CallItem::Call(fields) => fields.is_call(need_args, i == 0)?,
+                        CallItem::NotAnObject => false,
+                    };
+                }
+                all
+            }
+        };
+        if !calls {
+            return None;
+        }
+    }
     let doc = match doc {
         fast::Doc::One(fields) => {
             report_fields(fields, offset, format, cx).ok()?;
@@ -408,6 +427,35 @@ struct CallFields {
     function: Option<Box<CallFields>>,
     /// Other keys, kept only to notice repeats.
     others: Vec<String>,
+    /// How the object is laid out, for [`CallShape`] checks.
+    layout: Layout,
+}
+
+/// Key-order facts about a call object that the scanning route's
+/// [`call_json`](crate::normalizer::formats::tagged_json::call_json) judges
+/// by, collected while reading so that the one-pass route can judge the
+/// same without a second look at the text.
+#[derive(Default, Clone, Copy)]
+struct Layout {
+    /// Some key was written with escapes (the scanning route compares raw
+    /// key text, so the decoded keys cannot answer for it).
+    escaped_key: bool,
+    /// The first key is one a call object may begin with.
+    opens_like_call: bool,
+    /// Whether the first `name`/`tool_name` key, in text order, held a
+    /// string (`None`: there is none).
+    first_name_is_string: Option<bool>,
+}
+
+/// Which call documents the one-pass route may accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallShape {
+    /// Whatever the parser accepts.
+    Any,
+    /// Only what `call_json(.., need_args)` calls a call document: an
+    /// object (or non-empty array of objects) with a string name, or an
+    /// OpenAI `function` object.
+    Calls { need_args: bool },
 }
 
 /// Which part of a call a known key holds, and its preference rank.
@@ -440,6 +488,36 @@ impl Part {
 }
 
 impl CallFields {
+    /// Record the layout facts of `key` (`escaped`: written with escapes;
+    /// `first`: the object's first key).
+    fn note_key(&mut self, key: &str, escaped: bool, first: bool) {
+        self.layout.escaped_key |= escaped;
+        if first {
+            self.layout.opens_like_call = CALL_OPENING_KEYS.contains(&key);
+        }
+    }
+
+    /// Whether this object is a call in `call_json`'s sense (`first`: it
+    /// is the document or its first element, whose first key is judged);
+    /// `None` when only the scanning route can tell.
+    fn is_call(&self, need_args: bool, first: bool) -> Option<bool> {
+        let layout = self.layout;
+        if layout.escaped_key {
+            return None;
+        }
+        if first && !layout.opens_like_call {
+            return Some(false);
+        }
+        if layout.first_name_is_string == Some(true) {
+            let args_bits = ARG_KEYS
+                .iter()
+                .enumerate()
+                .fold(0, |bits, (rank, _)| bits | Part::Args(rank).bit());
+            return Some(!need_args || self.seen & args_bits != 0);
+        }
+        Some(self.function.is_some())
+    }
+
     /// Note that the key of `part` appeared; `false` when it already had.
     fn first_time(&mut self, part: Part) -> bool {
         let fresh = self.seen & part.bit() == 0;
@@ -452,6 +530,11 @@ impl CallFields {
     fn offer(&mut self, part: Part, value: Value) {
         fn better<T>(slot: &Option<(usize, T)>, rank: usize) -> bool {
             slot.as_ref().is_none_or(|(kept, _)| rank < *kept)
+        }
+        if let Part::Name(_) = part {
+            self.layout
+                .first_name_is_string
+                .get_or_insert(matches!(value, Value::String(_)));
         }
         match (part, value) {
             (Part::Name(rank), Value::String(name)) if better(&self.name, rank) => {
@@ -708,6 +791,21 @@ fn from_serde(
     NormalizeError::malformed(format, offset, format!("invalid {what} JSON: {reason}"))
 }
 
+/// Keys a call object may begin with (see
+/// [`call_json`](crate::normalizer::formats::tagged_json::call_json)).
+pub(crate) const CALL_OPENING_KEYS: [&str; 10] = [
+    "name",
+    "tool_name",
+    "function",
+    "arguments",
+    "parameters",
+    "input",
+    "args",
+    "id",
+    "tool_call_id",
+    "type",
+];
+
 /// Keys that hold the tool name, in order of preference.
 const NAME_KEYS: [&str; 2] = ["name", "tool_name"];
 /// Keys that hold the arguments, in order of preference.
@@ -812,8 +910,9 @@ pub(crate) fn report_call(
             offset,
         });
     }
-    // Same rule as `ToolInvocation::new`, without its error type.
-    if name.trim().is_empty() || !name.chars().all(super::invocation::is_identifier_char) {
+    // Identifier characters are all ASCII, so checking bytes is the same
+    // rule as `ToolInvocation::new`'s, minus the UTF-8 decoding.
+    if name.is_empty() || !name.bytes().all(is_identifier_byte) {
         return Err(NormalizeError::InvalidToolName {
             format,
             offset,
@@ -822,6 +921,12 @@ pub(crate) fn report_call(
     }
     cx.call(ToolInvocation { name, args }, id);
     Ok(())
+}
+
+/// [`is_identifier_char`](super::invocation::is_identifier_char) for one
+/// byte of a name.
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
 /// `abcabc`-style names: some models repeat the tool name when they loop.
@@ -836,7 +941,19 @@ fn is_doubled(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        /// The byte-wise name check is `ToolInvocation::new`'s rule.
+        #[test]
+        fn name_bytes_follow_the_identifier_rule(name in "[a-zA-Z0-9_.\\- é\u{3000}\t]{0,8}") {
+            let by_chars = !name.trim().is_empty()
+                && name.chars().all(crate::normalizer::invocation::is_identifier_char);
+            let by_bytes = !name.is_empty() && name.bytes().all(is_identifier_byte);
+            prop_assert_eq!(by_chars, by_bytes);
+        }
+    }
 
     #[test]
     fn value_end_skips_strings_and_nesting() {

@@ -38,10 +38,19 @@ impl Normalized {
 
     /// Fold one region's output in.
     pub(crate) fn absorb(&mut self, region: RegionOutput) {
-        self.calls.extend(region.calls);
+        // The first region's vectors are taken over rather than copied.
+        if self.calls.is_empty() {
+            self.calls = region.calls;
+        } else {
+            self.calls.extend(region.calls);
+        }
         self.text.push_str(&region.text);
         self.reasoning.push_str(&region.reasoning);
-        self.warnings.extend(region.warnings);
+        if self.warnings.is_empty() {
+            self.warnings = region.warnings;
+        } else {
+            self.warnings.extend(region.warnings);
+        }
         self.format.get_or_insert(region.format);
     }
 }

@@ -5,6 +5,7 @@
 use super::tagged_json::{CallJson, MarkedJson, call_json, json_after};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
+use crate::normalizer::json::CallShape;
 
 const GRANITE: &str = "granite";
 const GRANITE_20B: &str = "granite_20b_fc";
@@ -85,7 +86,9 @@ impl ToolCallFormat for Granite {
 
     fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
         match start {
-            RegionStart::Opener(opener) => granite_layout(opener).scan_parse(text, GRANITE, cx),
+            RegionStart::Opener(opener) => {
+                granite_layout(opener).scan_parse(text, GRANITE, CallShape::Any, cx)
+            }
             RegionStart::OutputStart => None,
         }
     }
@@ -186,11 +189,9 @@ impl ToolCallFormat for Granite20bFc {
         if start == RegionStart::OutputStart {
             return None;
         }
-        let at = json_after(text, FUNCTION_CALL.len(), b"{").ok()?;
-        match call_json(text, at, false) {
-            CallJson::Calls(_) => FUNCTION_CALL_LAYOUT.scan_parse(text, GRANITE_20B, cx),
-            _ => None,
-        }
+        // Only a call object is taken, as in `scan`.
+        let shape = CallShape::Calls { need_args: false };
+        FUNCTION_CALL_LAYOUT.scan_parse(text, GRANITE_20B, shape, cx)
     }
 
     fn parse(

@@ -12,7 +12,7 @@ use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{
     ParseCx, PartialCall, ReasoningTags, RegionScan, RegionStart, THINK_TAGS, ToolCallFormat,
 };
-use crate::normalizer::json;
+use crate::normalizer::json::{self, CallShape};
 
 /// One member of the family whose array sits between two tags.
 struct TaggedArray {
@@ -472,7 +472,7 @@ impl ToolCallFormat for Phi4Mini {
         {
             return None;
         }
-        FUNCTOOLS_LAYOUT.scan_parse(text, "phi4_mini", cx)
+        FUNCTOOLS_LAYOUT.scan_parse(text, "phi4_mini", CallShape::Any, cx)
     }
 
     fn parse(
@@ -607,14 +607,12 @@ impl ToolCallFormat for Xlam {
     }
 
     fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        let layout = xlam_layout(start);
-        if xlam_guarded(start) {
-            let at = json_after(text, layout.open_len, layout.accept).ok()?;
-            if !matches!(tagged_json::call_json(text, at, true), CallJson::Calls(_)) {
-                return None;
-            }
-        }
-        layout.scan_parse(text, XLAM, cx)
+        let shape = if xlam_guarded(start) {
+            CallShape::Calls { need_args: true }
+        } else {
+            CallShape::Any
+        };
+        xlam_layout(start).scan_parse(text, XLAM, shape, cx)
     }
 
     fn parse(

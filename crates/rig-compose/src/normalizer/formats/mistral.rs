@@ -9,7 +9,7 @@ use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{
     ParseCx, PartialCall, ReasoningTags, RegionScan, RegionStart, THINK_TAGS, ToolCallFormat,
 };
-use crate::normalizer::json;
+use crate::normalizer::json::{self, CallShape};
 use crate::normalizer::scan::is_name_byte;
 
 const NAME: &str = "mistral";
@@ -175,7 +175,9 @@ impl ToolCallFormat for Mistral {
             return None;
         }
         match layout(text).ok()? {
-            Layout::Json { at } => tagged_json::value_then_parse(text, at, None, NAME, cx),
+            Layout::Json { at } => {
+                tagged_json::value_then_parse(text, at, None, NAME, CallShape::Any, cx)
+            }
             Layout::Named { name, id, args } => value_then_read(text, args, None, |json| {
                 let (value, len) = json::value_prefix(json)?;
                 let tool = slice(text, name).to_owned();

@@ -7,7 +7,7 @@
 
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan};
-use crate::normalizer::json::{self, JsonEnd, string_end, value_end};
+use crate::normalizer::json::{self, CALL_OPENING_KEYS, CallShape, JsonEnd, string_end, value_end};
 
 /// How a tagged-JSON region is delimited.
 #[derive(Debug, Clone, Copy)]
@@ -134,7 +134,8 @@ pub(crate) fn scan_parse(
     if !matches!(bytes.get(start), Some(b'{' | b'[')) {
         return None;
     }
-    let json_end = start + json::report_calls_prefix(text.get(start..)?, start, format, cx)?;
+    let json_end =
+        start + json::report_calls_prefix(text.get(start..)?, start, format, CallShape::Any, cx)?;
     let after = skip_ws(bytes, json_end);
     let rest = text.get(after..)?;
     if rest.starts_with(tags.close) {
@@ -375,14 +376,16 @@ impl MarkedJson {
 
     /// Whole-text shortcut for [`scan`](Self::scan) at the end of the
     /// output followed by [`parse`](Self::parse); see [`scan_parse`].
+    /// `shape` says which call documents to take.
     pub(crate) fn scan_parse(
         self,
         text: &str,
         format: &'static str,
+        shape: CallShape,
         cx: &mut ParseCx<'_>,
     ) -> Option<usize> {
         let at = json_after(text, self.open_len, self.accept).ok()?;
-        value_then_parse(text, at, self.closer, format, cx)
+        value_then_parse(text, at, self.closer, format, shape, cx)
     }
 
     /// The JSON of a complete region and its offset in the region.
@@ -408,22 +411,9 @@ impl MarkedJson {
     }
 }
 
-/// Keys a call object may begin with. A bare JSON value whose first key is
-/// complete and is none of these is not a call, so formats with markerless
-/// calls can let ordinary JSON go without waiting for its end.
-const CALL_OPENING_KEYS: [&str; 10] = [
-    "name",
-    "tool_name",
-    "function",
-    "arguments",
-    "parameters",
-    "input",
-    "args",
-    "id",
-    "tool_call_id",
-    "type",
-];
-
+// A bare JSON value whose first key is complete and is none of
+// `CALL_OPENING_KEYS` is not a call, so formats with markerless calls can let
+// ordinary JSON go without waiting for its end.
 /// Whether the complete JSON object `object` is a call: it has a top-level
 /// string `name` / `tool_name` (and, with `need_args`, an arguments key
 /// too, so that `{"name": "Ada", "age": 36}` is not taken for a call), or
@@ -589,10 +579,11 @@ pub(crate) fn value_then_parse(
     at: usize,
     closer: Option<&str>,
     format: &'static str,
+    shape: CallShape,
     cx: &mut ParseCx<'_>,
 ) -> Option<usize> {
     value_then_read(text, at, closer, |json| {
-        json::report_calls_prefix(json, at, format, cx)
+        json::report_calls_prefix(json, at, format, shape, cx)
     })
 }
 

@@ -250,8 +250,11 @@ impl<'a> Reader<'a> {
         self.enter()?;
         let mut fields = CallFields::default();
         if !self.closes_empty(b'}') {
+            let mut first = true;
             loop {
                 let key = self.key()?;
+                fields.note_key(&key, matches!(key, Cow::Owned(_)), first);
+                first = false;
                 self.field(&mut fields, key)?;
                 if !self.separator(b'}')? {
                     break;
