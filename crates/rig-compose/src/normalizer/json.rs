@@ -325,6 +325,22 @@ pub(crate) fn report_calls_json(
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
+    // The common case reports each call as it is read; anything else
+    // (errors included) is undone and decided the careful way below.
+    let (calls, warnings) = (cx.calls.len(), cx.warnings.len());
+    let read = fast::each_call_prefix(text, |fields, _| {
+        report_fields(fields, offset, format, cx).ok()
+    });
+    let json_ws = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    if read.is_some_and(|end| {
+        text.as_bytes()
+            .get(end..)
+            .is_some_and(|rest| rest.iter().all(|&b| json_ws(b)))
+    }) {
+        return Ok(());
+    }
+    cx.calls.truncate(calls);
+    cx.warnings.truncate(warnings);
     let doc = match fast::call_doc(text) {
         Some(fast::Doc::One(fields)) => return report_fields(fields, offset, format, cx),
         Some(fast::Doc::Many(items)) => CallDoc::Many(items),
@@ -354,34 +370,18 @@ pub(crate) fn report_calls_prefix(
     shape: CallShape,
     cx: &mut ParseCx<'_>,
 ) -> Option<usize> {
-    let (doc, end) = fast::call_doc_prefix(text)?;
-    if let CallShape::Calls { need_args } = shape {
-        let calls = match &doc {
-            fast::Doc::One(fields) => fields.is_call(need_args, true)?,
-            fast::Doc::Many(items) => {
-                let mut all = !items.is_empty();
-                for (i, item) in items.iter().enumerate() {
-                    all &= match item {
-                        CallItem::Call(fields) => fields.is_call(need_args, i == 0)?,
-                        CallItem::NotAnObject => false,
-                    };
-                }
-                all
-            }
-        };
-        if !calls {
+    let mut calls = 0;
+    let end = fast::each_call_prefix(text, |fields, index| {
+        if let CallShape::Calls { need_args } = shape
+            && !fields.is_call(need_args, index == 0)?
+        {
             return None;
         }
-    }
-    let doc = match doc {
-        fast::Doc::One(fields) => {
-            report_fields(fields, offset, format, cx).ok()?;
-            return Some(end);
-        }
-        fast::Doc::Many(items) => CallDoc::Many(items),
-    };
-    report_doc(doc, offset, format, cx).ok()?;
-    Some(end)
+        calls += 1;
+        report_fields(fields, offset, format, cx).ok()
+    })?;
+    // `[]` holds no call object.
+    (shape == CallShape::Any || calls > 0).then_some(end)
 }
 
 /// Report the calls of a parsed call document.

@@ -59,17 +59,39 @@ pub(super) fn value_prefix(text: &str) -> Option<(Value, usize)> {
     Some((value, reader.pos))
 }
 
-/// The call document that starts `text` (at its first byte), and the index
-/// just past it; what follows is left to the caller. `None` when the serde
-/// route should decide.
-pub(super) fn call_doc_prefix(text: &str) -> Option<(Doc, usize)> {
+/// Read the call document (one object, or an array of objects) that
+/// starts `text`, handing each call object's fields to `each` as soon as it
+/// is read, with its index in the document. Returns the index just past the
+/// document; `None` when the serde route should decide (an element that is
+/// not an object included) or when `each` says stop.
+pub(super) fn each_call_prefix(
+    text: &str,
+    mut each: impl FnMut(CallFields, usize) -> Option<()>,
+) -> Option<usize> {
     let mut reader = Reader::new(text);
-    let doc = match reader.peek()? {
-        b'{' => Doc::One(reader.fields()?),
-        b'[' => Doc::Many(reader.call_items()?),
+    match reader.peek()? {
+        b'{' => each(reader.fields()?, 0)?,
+        b'[' => {
+            reader.enter()?;
+            if !reader.closes_empty(b']') {
+                let mut index = 0;
+                loop {
+                    reader.skip_ws();
+                    if reader.peek()? != b'{' {
+                        return None;
+                    }
+                    each(reader.fields()?, index)?;
+                    index += 1;
+                    if !reader.separator(b']')? {
+                        break;
+                    }
+                }
+            }
+            reader.leave();
+        }
         _ => return None,
-    };
-    Some((doc, reader.pos))
+    }
+    Some(reader.pos)
 }
 
 struct Reader<'a> {
