@@ -55,17 +55,45 @@ impl Normalized {
     }
 }
 
-impl Sink for Normalized {
+/// The most [`Collect`] reserves up front for text or reasoning.
+const TEXT_RESERVE_LIMIT: usize = 4096;
+
+/// Collects a whole-text run into [`Normalized`].
+struct Collect<'a> {
+    out: Normalized,
+    /// The output being normalized.
+    raw: &'a str,
+}
+
+impl Collect<'_> {
+    /// Size `buffer` before `piece` first goes in, so text assembled from
+    /// many pieces is not copied on every growth.
+    fn size_for(buffer: &mut String, piece: &str, raw: &str) {
+        if buffer.capacity() == 0 && !piece.is_empty() {
+            // Text and reasoning are taken out of the output, so it bounds
+            // them; past a few KiB doubling is cheap enough, and a large
+            // output that is mostly call arguments should not leave a
+            // large empty buffer behind.
+            buffer.reserve(raw.len().min(TEXT_RESERVE_LIMIT));
+        }
+    }
+}
+
+impl Sink for Collect<'_> {
     fn text(&mut self, text: &str) {
-        self.text.push_str(text);
+        Self::size_for(&mut self.out.text, text, self.raw);
+        self.out.text.push_str(text);
     }
 
     fn reasoning(&mut self, text: &str) {
-        self.reasoning.push_str(text);
+        Self::size_for(&mut self.out.reasoning, text, self.raw);
+        self.out.reasoning.push_str(text);
     }
 
     fn region(&mut self, region: RegionOutput) {
-        self.absorb(region);
+        Self::size_for(&mut self.out.text, &region.text, self.raw);
+        Self::size_for(&mut self.out.reasoning, &region.reasoning, self.raw);
+        self.out.absorb(region);
     }
 }
 
@@ -234,9 +262,12 @@ impl TextNormalizer {
     /// [`NormalizeError::Incomplete`], never a call.
     pub fn normalize_text(&self, raw: &str) -> Result<Normalized, NormalizeError> {
         let mut segmenter = Segmenter::new(Arc::clone(&self.prepared));
-        let mut out = Normalized::default();
-        segmenter.advance(raw, 0, 0, true, &mut out)?;
-        Ok(out)
+        let mut sink = Collect {
+            out: Normalized::default(),
+            raw,
+        };
+        segmenter.advance(raw, 0, 0, true, &mut sink)?;
+        Ok(sink.out)
     }
 
     /// A streaming normalizer with this configuration.
