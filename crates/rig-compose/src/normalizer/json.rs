@@ -329,7 +329,7 @@ pub(crate) fn report_calls_json(
     // (errors included) is undone and decided the careful way below.
     let (calls, warnings) = (cx.calls.len(), cx.warnings.len());
     let read = fast::each_call_prefix(text, |fields, _| {
-        report_fields(fields, offset, format, cx).ok()
+        report_fields_in(fields, offset, format, cx).ok()
     });
     let json_ws = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
     if read.is_some_and(|end| {
@@ -378,7 +378,7 @@ pub(crate) fn report_calls_prefix(
             return None;
         }
         calls += 1;
-        report_fields(fields, offset, format, cx).ok()
+        report_fields_in(fields, offset, format, cx).ok()
     })?;
     // `[]` holds no call object.
     (shape == CallShape::Any || calls > 0).then_some(end)
@@ -715,18 +715,28 @@ impl<'de> Visitor<'de> for FieldsVisitor {
 
 /// Report the call described by `fields` (see [`report_call_object`]).
 fn report_fields(
-    fields: CallFields,
+    mut fields: CallFields,
     offset: usize,
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
-    let outer_id = fields.id.map(|(_, id)| id);
-    let (name, args, id) = match fields.function {
-        Some(inner) => {
-            let CallFields { name, args, id, .. } = *inner;
-            (name, args, outer_id.or_else(|| id.map(|(_, id)| id)))
+    report_fields_in(&mut fields, offset, format, cx)
+}
+
+/// [`report_fields`] taking the parts out of a record the caller keeps.
+fn report_fields_in(
+    fields: &mut CallFields,
+    offset: usize,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
+    let outer_id = fields.id.take().map(|(_, id)| id);
+    let (name, args, id) = match fields.function.take() {
+        Some(mut inner) => {
+            let id = outer_id.or_else(|| inner.id.take().map(|(_, id)| id));
+            (inner.name.take(), inner.args.take(), id)
         }
-        None => (fields.name, fields.args, outer_id),
+        None => (fields.name.take(), fields.args.take(), outer_id),
     };
     let (_, name) = name.ok_or_else(|| {
         NormalizeError::malformed(format, offset, "call object has no string `name`")

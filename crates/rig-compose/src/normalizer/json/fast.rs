@@ -66,11 +66,16 @@ pub(super) fn value_prefix(text: &str) -> Option<(Value, usize)> {
 /// not an object included) or when `each` says stop.
 pub(super) fn each_call_prefix(
     text: &str,
-    mut each: impl FnMut(CallFields, usize) -> Option<()>,
+    mut each: impl FnMut(&mut CallFields, usize) -> Option<()>,
 ) -> Option<usize> {
     let mut reader = Reader::new(text);
+    let mut read = |reader: &mut Reader<'_>, index| {
+        let mut fields = CallFields::default();
+        reader.fields_into(&mut fields)?;
+        each(&mut fields, index)
+    };
     match reader.peek()? {
-        b'{' => each(reader.fields()?, 0)?,
+        b'{' => read(&mut reader, 0)?,
         b'[' => {
             reader.enter()?;
             if !reader.closes_empty(b']') {
@@ -80,7 +85,7 @@ pub(super) fn each_call_prefix(
                     if reader.peek()? != b'{' {
                         return None;
                     }
-                    each(reader.fields()?, index)?;
+                    read(&mut reader, index)?;
                     index += 1;
                     if !reader.separator(b']')? {
                         break;
@@ -269,22 +274,29 @@ impl<'a> Reader<'a> {
     /// A call object read into its recognised fields, with the reader at
     /// its `{`. Every key may appear once, as in any strict object.
     fn fields(&mut self) -> Option<CallFields> {
-        self.enter()?;
         let mut fields = CallFields::default();
+        self.fields_into(&mut fields)?;
+        Some(fields)
+    }
+
+    /// [`fields`](Self::fields) into a record the caller owns (the record
+    /// is big enough that moving it around shows).
+    fn fields_into(&mut self, fields: &mut CallFields) -> Option<()> {
+        self.enter()?;
         if !self.closes_empty(b'}') {
             let mut first = true;
             loop {
                 let key = self.key()?;
                 fields.note_key(&key, matches!(key, Cow::Owned(_)), first);
                 first = false;
-                self.field(&mut fields, key)?;
+                self.field(fields, key)?;
                 if !self.separator(b'}')? {
                     break;
                 }
             }
         }
         self.leave();
-        Some(fields)
+        Some(())
     }
 
     /// Read the value of `key` into its place in `fields`.
