@@ -50,11 +50,24 @@ impl TaggedArray {
     }
 
     fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        if start == RegionStart::OutputStart || self.short_form {
+        if start == RegionStart::OutputStart {
             return None;
         }
         json_after(text, self.open.len(), b"[").ok()?;
-        tagged_json::scan_parse(text, self.tags(), self.name, cx)
+        if !self.short_form {
+            return tagged_json::scan_parse(text, self.tags(), self.name, cx);
+        }
+        tagged_json::scan_read(text, self.tags(), |body, offset| {
+            let (value, len) = json::value_prefix(body)?;
+            let items = match value {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            for item in items {
+                report_short_form(item, offset, self.name, cx).ok()?;
+            }
+            Some(len)
+        })
     }
 
     fn parse(&self, region: &str, cx: &mut ParseCx<'_>) -> Result<(), NormalizeError> {

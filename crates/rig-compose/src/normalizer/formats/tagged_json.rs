@@ -126,6 +126,19 @@ pub(crate) fn scan_parse(
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Option<usize> {
+    scan_read(text, tags, |json, at| {
+        json::report_calls_prefix(json, at, format, CallShape::Any, cx)
+    })
+}
+
+/// [`scan_parse`] with the reading of the JSON left to `read`, which gets
+/// the text from the JSON on and its offset in the region, reports what it
+/// holds and answers its length (or `None`).
+pub(crate) fn scan_read(
+    text: &str,
+    tags: Tags,
+    read: impl FnOnce(&str, usize) -> Option<usize>,
+) -> Option<usize> {
     if tags.require_call_key {
         return None;
     }
@@ -134,8 +147,7 @@ pub(crate) fn scan_parse(
     if !matches!(bytes.get(start), Some(b'{' | b'[')) {
         return None;
     }
-    let json_end =
-        start + json::report_calls_prefix(text.get(start..)?, start, format, CallShape::Any, cx)?;
+    let json_end = start + read(text.get(start..)?, start)?;
     let after = skip_ws(bytes, json_end);
     let rest = text.get(after..)?;
     if rest.starts_with(tags.close) {
