@@ -415,7 +415,10 @@ fn formats(c: &mut Criterion) {
 /// outputs: parse each call's arguments (written compactly) with serde_json
 /// and copy its name. Both are measured over the entries' bytes.
 fn json_floor(c: &mut Criterion, sets: &Sets) {
-    let mut work: Vec<(TextNormalizer, &str, Vec<(String, String)>)> = Vec::new();
+    // Per entry: its normalizer, the output, and each call's name and
+    // compact argument JSON.
+    type Work<'a> = (TextNormalizer, &'a str, Vec<(String, String)>);
+    let mut work: Vec<Work<'_>> = Vec::new();
     for (name, (family, set)) in &sets.per_format {
         if family != "json" {
             continue;
