@@ -449,15 +449,18 @@ impl Segmenter {
         at_eof: bool,
         sink: &mut dyn Sink,
     ) -> Result<Stop, NormalizeError> {
+        // One reference count for the whole walk, not one per step (the
+        // steps need the options while they update `self`).
+        let prepared = Arc::clone(&self.prepared);
         let mut pos = from;
         loop {
             if pos >= text.len() {
                 return Ok(Stop::Done);
             }
             let step = match self.mode {
-                Mode::Visible => self.visible_step(text, pos, base, at_eof, sink)?,
+                Mode::Visible => self.visible_step(&prepared, text, pos, base, at_eof, sink)?,
                 Mode::Reasoning { close } => {
-                    self.reasoning_step(text, pos, base, at_eof, close, sink)?
+                    self.reasoning_step(&prepared, text, pos, base, at_eof, close, sink)?
                 }
             };
             match step {
@@ -469,19 +472,19 @@ impl Segmenter {
 
     fn visible_step(
         &mut self,
+        prepared: &Prepared,
         text: &str,
         pos: usize,
         base: usize,
         at_eof: bool,
         sink: &mut dyn Sink,
     ) -> Result<Step, NormalizeError> {
-        let prepared = Arc::clone(&self.prepared);
         let Some(markers) = prepared.markers(self.locked) else {
             return Ok(Step::Continue(text.len()));
         };
         if self.at_start
             && markers.any_bare
-            && let Some(step) = self.output_start(text, pos, base, at_eof, sink)?
+            && let Some(step) = self.output_start(prepared, text, pos, base, at_eof, sink)?
         {
             return Ok(step);
         }
@@ -502,6 +505,7 @@ impl Segmenter {
                 Ok(Step::Continue(at + marker.len()))
             }
             Found::Marker(at, marker, MarkerKind::Opener { candidate, opener }) => self.region(
+                prepared,
                 text,
                 at,
                 base,
@@ -522,6 +526,7 @@ impl Segmenter {
     /// `None` means "not here, carry on normally".
     fn output_start(
         &mut self,
+        prepared: &Prepared,
         text: &str,
         pos: usize,
         base: usize,
@@ -541,7 +546,6 @@ impl Segmenter {
             })));
         }
         // Markers (reasoning tags, openers) take precedence at the start.
-        let prepared = Arc::clone(&self.prepared);
         let Some(markers) = prepared.markers(self.locked) else {
             return Ok(None);
         };
@@ -558,7 +562,7 @@ impl Segmenter {
             }
             _ => {}
         }
-        match self.region(text, first, base, at_eof, None, false, sink)? {
+        match self.region(prepared, text, first, base, at_eof, None, false, sink)? {
             Step::Continue(next) if next == first => {
                 // Not a bare call: this is ordinary text from here on.
                 self.at_start = false;
@@ -579,6 +583,7 @@ impl Segmenter {
 
     fn reasoning_step(
         &mut self,
+        prepared: &Prepared,
         text: &str,
         pos: usize,
         base: usize,
@@ -586,7 +591,6 @@ impl Segmenter {
         close: &'static str,
         sink: &mut dyn Sink,
     ) -> Result<Step, NormalizeError> {
-        let prepared = Arc::clone(&self.prepared);
         let Some(markers) = prepared
             .markers(self.locked)
             .and_then(|m| m.reasoning.iter().find(|(c, _)| *c == close))
@@ -617,6 +621,7 @@ impl Segmenter {
                 Ok(Step::Continue(at + marker.len()))
             }
             Found::Marker(at, marker, MarkerKind::Opener { candidate, opener }) => self.region(
+                prepared,
                 text,
                 at,
                 base,
@@ -648,6 +653,7 @@ impl Segmenter {
     #[allow(clippy::too_many_arguments)]
     fn region(
         &mut self,
+        prepared: &Prepared,
         text: &str,
         at: usize,
         base: usize,
@@ -660,7 +666,6 @@ impl Segmenter {
         // Candidates to ask, in priority order: at an opener, every active
         // candidate that has this marker among its openers (listed once,
         // when the options were prepared: this runs at every re-scan).
-        let prepared = Arc::clone(&self.prepared);
         let in_play = self.locked;
         let listed = match opener {
             Some((candidate, j, _)) => prepared.sharing(candidate, j),
