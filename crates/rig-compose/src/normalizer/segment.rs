@@ -91,10 +91,8 @@ struct Markers {
     /// Per reasoning closing tag: that tag, plus the openers of formats
     /// whose calls inside reasoning are real.
     reasoning: Vec<(&'static str, MarkerSet)>,
-    end_bytes: [bool; 256],
-    /// The closing markers of the active candidates, when every candidate
-    /// lists them.
-    end_markers: Option<EndMarkers>,
+    /// When bytes arriving can complete a region of the active candidates.
+    ends: EndCheck,
     any_bare: bool,
 }
 
@@ -110,7 +108,6 @@ impl Markers {
         let opener = |candidate, opener| MarkerKind::Opener { candidate, opener };
         let mut visible = Vec::new();
         let mut closes: Vec<&'static str> = Vec::new();
-        let mut end_bytes = [false; 256];
         for (i, format) in &active {
             for (j, marker) in format.openers().iter().enumerate() {
                 visible.push((*marker, opener(*i, j)));
@@ -119,11 +116,6 @@ impl Markers {
                 visible.push((tags.open, MarkerKind::ReasoningOpen { close: tags.close }));
                 if !closes.contains(&tags.close) {
                     closes.push(tags.close);
-                }
-            }
-            for &b in format.end_bytes() {
-                if let Some(slot) = end_bytes.get_mut(usize::from(b)) {
-                    *slot = true;
                 }
             }
         }
@@ -141,21 +133,10 @@ impl Markers {
                 (close, MarkerSet::new(markers))
             })
             .collect();
-        let end_markers = active
-            .iter()
-            .all(|(_, f)| !f.end_markers().is_empty())
-            .then(|| {
-                EndMarkers::new(
-                    active
-                        .iter()
-                        .flat_map(|(_, f)| f.end_markers().iter().copied()),
-                )
-            });
         Self {
             visible: MarkerSet::new(visible),
             reasoning,
-            end_bytes,
-            end_markers,
+            ends: EndCheck::new(active.iter().map(|(_, f)| f.as_ref())),
             any_bare: active.iter().any(|(_, f)| f.bare_at_start()),
         }
     }
@@ -224,6 +205,44 @@ impl EndMarkers {
     }
 }
 
+/// Whether text that arrived can have completed a pending region of some
+/// set of formats: their closing markers when every one lists them, else
+/// their end bytes.
+enum EndCheck {
+    Markers(EndMarkers),
+    Bytes([bool; 256]),
+}
+
+impl EndCheck {
+    fn new<'f>(formats: impl Iterator<Item = &'f dyn ToolCallFormat> + Clone) -> Self {
+        if formats.clone().all(|f| !f.end_markers().is_empty()) {
+            return Self::Markers(EndMarkers::new(
+                formats.flat_map(|f| f.end_markers().iter().copied()),
+            ));
+        }
+        let mut table = [false; 256];
+        for &b in formats.flat_map(|f| f.end_bytes().iter()) {
+            if let Some(slot) = table.get_mut(usize::from(b)) {
+                *slot = true;
+            }
+        }
+        Self::Bytes(table)
+    }
+
+    /// See [`Segmenter::may_complete`].
+    fn after(&self, text: &str, arrived: usize) -> bool {
+        match self {
+            Self::Markers(ends) => ends.ends_after(text, arrived),
+            Self::Bytes(table) => text
+                .as_bytes()
+                .get(arrived..)
+                .unwrap_or_default()
+                .iter()
+                .any(|&b| table.get(usize::from(b)).copied().unwrap_or(true)),
+        }
+    }
+}
+
 impl Options {
     fn policy(&self, format: &dyn ToolCallFormat) -> ReasoningCalls {
         self.reasoning_calls
@@ -243,6 +262,14 @@ pub(crate) struct Prepared {
     sharing: Vec<Vec<Vec<(usize, usize)>>>,
     /// Candidates whose calls may start bare, as `(candidate, 0)`.
     bare: Vec<(usize, usize)>,
+    /// `sharing_ends[i][j][k]`: the end check of entries `k..` of
+    /// `sharing[i][j]`, the candidates still to decide a region that
+    /// waits on entry `k` (earlier ones said it is not a call).
+    sharing_ends: Vec<Vec<Vec<EndCheck>>>,
+    /// The same for `bare`.
+    bare_ends: Vec<EndCheck>,
+    /// Per candidate, its own end check (once it is locked).
+    own_ends: Vec<EndCheck>,
 }
 
 impl Prepared {
@@ -252,7 +279,7 @@ impl Prepared {
             sets.extend((0..options.candidates.len()).map(|i| Markers::build(&options, Some(i))));
         }
         let candidates = &options.candidates;
-        let sharing = candidates
+        let sharing: Vec<Vec<Vec<(usize, usize)>>> = candidates
             .iter()
             .map(|format| {
                 format
@@ -271,18 +298,67 @@ impl Prepared {
                     .collect()
             })
             .collect();
-        let bare = candidates
+        let bare: Vec<(usize, usize)> = candidates
             .iter()
             .enumerate()
             .filter(|(_, f)| f.bare_at_start())
             .map(|(i, _)| (i, 0))
+            .collect();
+        let suffix_ends = |list: &[(usize, usize)]| -> Vec<EndCheck> {
+            (0..list.len())
+                .map(|k| {
+                    let rest = list.get(k..).unwrap_or_default();
+                    EndCheck::new(
+                        rest.iter()
+                            .filter_map(|&(i, _)| candidates.get(i))
+                            .map(AsRef::as_ref),
+                    )
+                })
+                .collect()
+        };
+        let sharing_ends = sharing
+            .iter()
+            .map(|openers| openers.iter().map(|list| suffix_ends(list)).collect())
+            .collect();
+        let bare_ends = suffix_ends(&bare);
+        let own_ends = candidates
+            .iter()
+            .map(|f| EndCheck::new(std::iter::once(f.as_ref())))
             .collect();
         Self {
             options,
             sets,
             sharing,
             bare,
+            sharing_ends,
+            bare_ends,
+            own_ends,
         }
+    }
+
+    /// The end check for a region that waits on `candidate`, at `opener`
+    /// (`None`: a bare start), or for every candidate of `markers` when it
+    /// is not known.
+    fn ends_of(&self, waiting: Option<Waiting>, locked: Option<usize>) -> Option<&EndCheck> {
+        let Some(w) = waiting else {
+            return self.markers(locked).map(|m| &m.ends);
+        };
+        if locked.is_some() {
+            return self.own_ends.get(w.candidate);
+        }
+        let (list, ends) = match w.opener {
+            Some((_, MarkerKind::Opener { candidate, opener })) => (
+                self.sharing(candidate, opener),
+                self.sharing_ends
+                    .get(candidate)
+                    .and_then(|o| o.get(opener))
+                    .map_or(&[][..], Vec::as_slice),
+            ),
+            Some(_) => return self.markers(locked).map(|m| &m.ends),
+            None => (self.bare.as_slice(), self.bare_ends.as_slice()),
+        };
+        let k = list.iter().position(|&(i, _)| i == w.candidate)?;
+        ends.get(k)
     }
 
     /// The `(candidate, opener)` pairs sharing opener `j` of `candidate`.
@@ -371,27 +447,14 @@ impl Segmenter {
             .map(|f| f.name())
     }
 
-    /// Whether text appended at `arrived` to a pending region that starts
-    /// at `text[0]` can have completed it: a closing marker ends within it,
-    /// or (for formats without closing markers) an end byte arrived.
+    /// Whether text appended at `arrived` to the pending region (which
+    /// starts at, or after whitespace at, `text[0]`) can have completed it:
+    /// a closing marker of a candidate still deciding it ends within the
+    /// new text, or (when one lists none) one of their end bytes arrived.
     pub(crate) fn may_complete(&self, text: &str, arrived: usize) -> bool {
-        let Some(markers) = self.prepared.markers(self.locked) else {
-            return true;
-        };
-        match &markers.end_markers {
-            Some(ends) => ends.ends_after(text, arrived),
-            None => text
-                .as_bytes()
-                .get(arrived..)
-                .unwrap_or_default()
-                .iter()
-                .any(|&b| {
-                    markers
-                        .end_bytes
-                        .get(usize::from(b))
-                        .copied()
-                        .unwrap_or(true)
-                }),
+        match self.prepared.ends_of(self.waiting, self.locked) {
+            Some(ends) => ends.after(text, arrived),
+            None => true,
         }
     }
 
