@@ -2,6 +2,7 @@
 
 use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParsedCall, PartialCall};
+use super::scan::is_name_byte;
 use super::segment::{Plain, RegionOutput, Segmenter, Sink, Stop};
 use super::text::Normalized;
 
@@ -124,6 +125,10 @@ pub struct StreamingNormalizer {
     /// Whether a byte that can end the pending region arrived since it was
     /// last scanned (each byte is looked at once, when it arrives).
     end_seen: bool,
+    /// Whether a byte that cannot be part of a tool name arrived since the
+    /// pending region was last scanned: until one does, a call that was
+    /// not announced then cannot have a complete name now.
+    name_end_seen: bool,
     emitter: Emitter,
     failed: Option<NormalizeError>,
     finished: bool,
@@ -138,6 +143,7 @@ impl StreamingNormalizer {
             utf8_tail: Vec::new(),
             pending: None,
             end_seen: false,
+            name_end_seen: false,
             emitter: Emitter {
                 want_partial: true,
                 ..Emitter::default()
@@ -197,14 +203,23 @@ impl StreamingNormalizer {
             let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
-            // events: often until a call is announced, then every 256
+            // events: until a call is announced, while the region is short
+            // and a byte that may end a name came (or it doubled), then every 256
             // bytes or eighth of the region, whichever is more, which
             // bounds the re-scanning of huge arguments to a few dozen
             // passes while short ones stream at a readable pace.
             let grown = if announced {
                 fresh >= (region_len / 8).max(256)
             } else {
-                region_len < 64 || fresh * 2 >= region_len
+                self.name_end_seen = self.name_end_seen
+                    || self
+                        .buf
+                        .as_bytes()
+                        .get(arrived..)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|&b| !is_name_byte(b));
+                (region_len < 64 && self.name_end_seen) || fresh * 2 >= region_len
             };
             // Each byte is checked once, when it arrives; a re-scan that
             // is due anyway need not look.
@@ -216,8 +231,11 @@ impl StreamingNormalizer {
             // A re-scan only because an end byte came completes the region
             // or waits again. Once every announced call has begun its
             // argument text, reading the calls again would only send what
-            // the growth schedule sends anyway, a little sooner.
-            self.emitter.want_partial = grown || self.emitter.started.iter().any(String::is_empty);
+            // the growth schedule sends anyway, a little sooner. Before any
+            // is announced, it is read when a name may have ended.
+            self.emitter.want_partial = grown
+                || (!announced && self.name_end_seen)
+                || self.emitter.started.iter().any(String::is_empty);
         }
         self.run(false, events)
     }
@@ -236,7 +254,16 @@ impl StreamingNormalizer {
         Ok(events)
     }
 
+    #[inline]
     fn check_usable(&self) -> Result<(), NormalizeError> {
+        if self.failed.is_none() && !self.finished {
+            return Ok(());
+        }
+        self.unusable()
+    }
+
+    #[cold]
+    fn unusable(&self) -> Result<(), NormalizeError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
@@ -298,6 +325,7 @@ impl StreamingNormalizer {
         self.base += consumed;
         self.pending = region.then_some(self.buf.len());
         self.end_seen = false;
+        self.name_end_seen = false;
         self.emitter.want_partial = true;
         Ok(())
     }
