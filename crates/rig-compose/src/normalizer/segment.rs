@@ -42,6 +42,12 @@ pub(crate) trait Sink {
     fn wants_partial(&self) -> bool {
         false
     }
+    /// Whether [`pending`](Self::pending) would send anything for
+    /// `partial` (a re-scan that cannot complete the region stops short
+    /// when not).
+    fn has_news(&self, partial: &[PartialCall]) -> bool {
+        !partial.is_empty()
+    }
     /// A region that was pending turned out not to be a call after all.
     fn discard_pending(&mut self) {}
     /// Whether calls of the region in progress were announced, so that the
@@ -392,6 +398,10 @@ pub(crate) struct Segmenter {
     /// the same region start at that candidate; a marker, once found
     /// whole, stays found, so they need not search for it either.
     waiting: Option<Waiting>,
+    /// Set by the streamer for one run: no byte that can complete the
+    /// waiting region arrived since its last scan (see
+    /// [`set_no_end`](Self::set_no_end)).
+    no_end: bool,
 }
 
 /// See [`Segmenter::waiting`].
@@ -437,6 +447,7 @@ impl Segmenter {
             mode,
             at_start: true,
             waiting: None,
+            no_end: false,
         }
     }
 
@@ -456,6 +467,17 @@ impl Segmenter {
             Some(ends) => ends.after(text, arrived),
             None => true,
         }
+    }
+
+    /// Tell the next run that no closing marker or end byte of the waiting
+    /// region arrived since it was last scanned, so it cannot be complete
+    /// yet (the end of the output aside). Such a re-scan only serves the
+    /// stream events: it reads the waiting candidate's partial calls
+    /// first and skips the scan when they bring nothing new. Not scanning
+    /// only delays finding that it is not a call, which a later scan (or
+    /// the end of the output) does.
+    pub(crate) fn set_no_end(&mut self, no_end: bool) {
+        self.no_end = no_end;
     }
 
     /// When `text`, arriving with nothing held back and no region pending,
@@ -745,11 +767,29 @@ impl Segmenter {
                 }
             });
         let bare = opener.is_none();
-        let first_asked = match self.waiting {
-            Some(w) if w.offset == base + at && w.opener.is_none() == bare => w.candidate,
-            _ => 0,
+        let (first_asked, waited) = match self.waiting {
+            Some(w) if w.offset == base + at && w.opener.is_none() == bare => (w.candidate, true),
+            _ => (0, false),
         };
-        for (candidate, format, start) in asks.filter(|(i, _, _)| *i >= first_asked) {
+        let mut asks = asks.filter(|(i, _, _)| *i >= first_asked).peekable();
+        // See `set_no_end`: the partial calls read here are passed on below
+        // when the scan confirms that the region still waits.
+        let mut early: Option<(usize, Vec<PartialCall>)> = None;
+        if waited
+            && std::mem::take(&mut self.no_end)
+            && !at_eof
+            && rest.len() <= MAX_INPUT_BYTES
+            && sink.wants_partial()
+            && let Some(&(candidate, format, start)) = asks.peek()
+            && candidate == first_asked
+        {
+            let partial = format.partial(rest, start);
+            if !sink.has_news(&partial) {
+                return Ok(Step::Stop(Stop::Wait { at, region: true }));
+            }
+            early = Some((candidate, partial));
+        }
+        for (candidate, format, start) in asks {
             let mut scan = format.scan(rest, start, at_eof);
             if start == RegionStart::OutputStart && self.prepared.options.strict_bare {
                 scan = strict_bare(scan, rest, at_eof);
@@ -782,7 +822,11 @@ impl Segmenter {
                         candidate,
                     });
                     if sink.wants_partial() {
-                        sink.pending(format.partial(rest, start));
+                        let partial = match early.take() {
+                            Some((read, partial)) if read == candidate => partial,
+                            _ => format.partial(rest, start),
+                        };
+                        sink.pending(partial);
                     }
                     return Ok(Step::Stop(Stop::Wait { at, region: true }));
                 }
@@ -872,6 +916,46 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalizer::formats::{Hermes, Mistral};
+
+    struct Quiet;
+    impl Sink for Quiet {
+        fn text(&mut self, _: &str) {}
+        fn reasoning(&mut self, _: &str) {}
+        fn region(&mut self, _: RegionOutput) {}
+    }
+
+    fn segmenter(candidates: Vec<Arc<dyn ToolCallFormat>>) -> Segmenter {
+        Segmenter::new(Arc::new(Prepared::new(Options {
+            candidates,
+            reasoning_calls: None,
+            schemas: None,
+            starts_in_reasoning: false,
+            strict_bare: false,
+        })))
+    }
+
+    #[test]
+    fn a_waiting_region_is_rescanned_on_its_own_candidates_ends() {
+        let mut seg = segmenter(vec![Arc::new(Mistral), Arc::new(Hermes)]);
+        // Before any region waits, every candidate's ends count: Mistral
+        // lists no closing markers, so its end bytes do.
+        assert!(seg.may_complete("ab[", 2));
+        let text = "<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": \"[\"";
+        let stop = seg.advance(text, 0, 0, false, &mut Quiet).unwrap();
+        assert_eq!(
+            stop,
+            Stop::Wait {
+                at: 0,
+                region: true
+            }
+        );
+        // Only Hermes can claim `<tool_call>`: only its closing tags count.
+        assert!(!seg.may_complete(text, 40));
+        let closed = format!("{text}}}}}</tool_call>");
+        assert!(seg.may_complete(&closed, text.len()));
+        assert!(!seg.may_complete(&format!("{text} </tool"), text.len()));
+    }
 
     #[test]
     fn end_markers_count_only_when_they_end_in_the_new_bytes() {

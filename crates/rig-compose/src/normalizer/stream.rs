@@ -189,7 +189,7 @@ impl StreamingNormalizer {
                 self.base += text.len();
                 return Ok(());
             }
-            self.buf.push_str(text);
+            push_buffered(&mut self.buf, text);
             text.len()
         } else {
             self.decode(chunk)?
@@ -221,10 +221,8 @@ impl StreamingNormalizer {
                         .any(|&b| !is_name_byte(b));
                 (region_len < 64 && self.name_end_seen) || fresh * 2 >= region_len
             };
-            // Each byte is checked once, when it arrives; a re-scan that
-            // is due anyway need not look.
-            self.end_seen =
-                self.end_seen || (!grown && self.segmenter.may_complete(&self.buf, arrived));
+            // Each byte is checked once, when it arrives.
+            self.end_seen = self.end_seen || self.segmenter.may_complete(&self.buf, arrived);
             if !(self.end_seen || grown) {
                 return Ok(());
             }
@@ -236,6 +234,7 @@ impl StreamingNormalizer {
             self.emitter.want_partial = grown
                 || (!announced && self.name_end_seen)
                 || self.emitter.started.iter().any(String::is_empty);
+            self.segmenter.set_no_end(!self.end_seen);
         }
         self.run(false, events)
     }
@@ -304,17 +303,19 @@ impl StreamingNormalizer {
                 (std::str::from_utf8(head).unwrap_or_default(), tail)
             }
         };
-        self.buf.push_str(valid);
+        push_buffered(&mut self.buf, valid);
         self.utf8_tail = rest.to_vec();
         Ok(valid.len())
     }
 
     fn run(&mut self, at_eof: bool, events: &mut Vec<StreamEvent>) -> Result<(), NormalizeError> {
         self.emitter.events = std::mem::take(events);
+        self.emitter.run_start = self.emitter.events.len();
         let result = self
             .segmenter
             .advance(&self.buf, 0, self.base, at_eof, &mut self.emitter);
         *events = std::mem::take(&mut self.emitter.events);
+        self.segmenter.set_no_end(false);
         let stop = result.map_err(|err| self.fail(err))?;
         let (consumed, region) = match stop {
             Stop::Done => (self.buf.len(), false),
@@ -329,6 +330,16 @@ impl StreamingNormalizer {
         self.emitter.want_partial = true;
         Ok(())
     }
+}
+
+/// Append to the stream buffer, which is kept (drained, not freed) for the
+/// whole stream: starting it at a typical call's size saves the first few
+/// doublings.
+fn push_buffered(buf: &mut String, text: &str) {
+    if buf.capacity() == 0 {
+        buf.reserve(text.len().max(512));
+    }
+    buf.push_str(text);
 }
 
 impl std::fmt::Debug for StreamingNormalizer {
@@ -354,19 +365,43 @@ struct Emitter {
     /// Whether the region being scanned should be read for events (false
     /// for a pending region re-scanned only because an end byte arrived).
     want_partial: bool,
+    /// Index in `events` of the first event of the current run: adjacent
+    /// text (or reasoning) of one run goes into one event.
+    run_start: usize,
+}
+
+impl Emitter {
+    /// The last event of the current run (earlier ones belong to the
+    /// caller), which a text delta may be appended to.
+    fn last_of_run(&mut self) -> Option<&mut StreamEvent> {
+        if self.events.len() > self.run_start {
+            self.events.last_mut()
+        } else {
+            None
+        }
+    }
 }
 
 impl Sink for Emitter {
     fn text(&mut self, text: &str) {
-        if !text.is_empty() {
-            self.events.push(StreamEvent::TextDelta(text.to_owned()));
+        if text.is_empty() {
+            return;
+        }
+        match self.last_of_run() {
+            Some(StreamEvent::TextDelta(last)) => last.push_str(text),
+            _ => self.events.push(StreamEvent::TextDelta(text.to_owned())),
         }
     }
 
     fn reasoning(&mut self, text: &str) {
-        if !text.is_empty() {
-            self.events
-                .push(StreamEvent::ReasoningDelta(text.to_owned()));
+        if text.is_empty() {
+            return;
+        }
+        match self.last_of_run() {
+            Some(StreamEvent::ReasoningDelta(last)) => last.push_str(text),
+            _ => self
+                .events
+                .push(StreamEvent::ReasoningDelta(text.to_owned())),
         }
     }
 
@@ -407,6 +442,20 @@ impl Sink for Emitter {
 
     fn wants_partial(&self) -> bool {
         self.want_partial
+    }
+
+    fn has_news(&self, partial: &[PartialCall]) -> bool {
+        // As `pending` reads it (a name after an unnamed call is counted,
+        // which only costs a scan).
+        partial
+            .iter()
+            .enumerate()
+            .any(|(k, call)| match self.started.get(k) {
+                None => call.name.is_some(),
+                Some(sent) => {
+                    call.arguments.len() > sent.len() && call.arguments.starts_with(sent.as_str())
+                }
+            })
     }
 
     fn announced(&self) -> bool {
@@ -504,6 +553,27 @@ mod tests {
             &rest[..],
             [StreamEvent::CallFinished { index: 0, call }] if call.invocation.name == "get_weather"
         ));
+    }
+
+    #[test]
+    fn a_rescan_without_an_end_byte_reads_the_call_but_defers_the_scan() {
+        let mut stream = hermes();
+        assert!(stream.feed("<tool_call>{\"name\": \"f").unwrap().is_empty());
+        // No `>` came, so the region cannot be complete; its name is read
+        // (and confirmed by a scan, since it is news).
+        let started = stream.feed("\", \"arguments\": {").unwrap();
+        assert!(
+            matches!(&started[..], [StreamEvent::CallStarted { index: 0, name, .. }] if name == "f")
+        );
+        // Not a call after all: that is only found at a later scan (here
+        // the end of the output), with the same result as whole text.
+        let mut stream = hermes();
+        assert!(stream.feed("<tool_call>").unwrap().is_empty());
+        assert!(stream.feed("oops, just text").unwrap().is_empty());
+        assert_eq!(
+            stream.finish().unwrap(),
+            [StreamEvent::TextDelta("<tool_call>oops, just text".into())]
+        );
     }
 
     #[test]
