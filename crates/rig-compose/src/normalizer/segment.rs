@@ -471,11 +471,11 @@ impl Segmenter {
 
     /// Tell the next run that no closing marker or end byte of the waiting
     /// region arrived since it was last scanned, so it cannot be complete
-    /// yet (the end of the output aside). Such a re-scan only serves the
-    /// stream events: it reads the waiting candidate's partial calls
+    /// yet (the end of the output aside), and that the re-scan only looks
+    /// for news to stream: it reads the waiting candidate's partial calls
     /// first and skips the scan when they bring nothing new. Not scanning
-    /// only delays finding that it is not a call, which a later scan (or
-    /// the end of the output) does.
+    /// only delays finding that the region is not a call, until the
+    /// streamer's next full re-scan.
     pub(crate) fn set_no_end(&mut self, no_end: bool) {
         self.no_end = no_end;
     }

@@ -208,6 +208,7 @@ impl StreamingNormalizer {
             // bytes or eighth of the region, whichever is more, which
             // bounds the re-scanning of huge arguments to a few dozen
             // passes while short ones stream at a readable pace.
+            let doubled = fresh * 2 >= region_len;
             let grown = if announced {
                 fresh >= (region_len / 8).max(256)
             } else {
@@ -219,7 +220,7 @@ impl StreamingNormalizer {
                         .unwrap_or_default()
                         .iter()
                         .any(|&b| !is_name_byte(b));
-                (region_len < 64 && self.name_end_seen) || fresh * 2 >= region_len
+                (region_len < 64 && self.name_end_seen) || doubled
             };
             // Each byte is checked once, when it arrives.
             self.end_seen = self.end_seen || self.segmenter.may_complete(&self.buf, arrived);
@@ -234,7 +235,11 @@ impl StreamingNormalizer {
             self.emitter.want_partial = grown
                 || (!announced && self.name_end_seen)
                 || self.emitter.started.iter().any(String::is_empty);
-            self.segmenter.set_no_end(!self.end_seen);
+            // A probe for a name between doublings need not scan; a
+            // doubling does, so that text after an opener that is not a
+            // call is released after a bounded delay.
+            self.segmenter
+                .set_no_end(!self.end_seen && !announced && !doubled);
         }
         self.run(false, events)
     }
@@ -556,7 +561,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rescan_without_an_end_byte_reads_the_call_but_defers_the_scan() {
+    fn a_name_probe_without_an_end_byte_reads_the_call_and_defers_the_scan() {
         let mut stream = hermes();
         assert!(stream.feed("<tool_call>{\"name\": \"f").unwrap().is_empty());
         // No `>` came, so the region cannot be complete; its name is read
@@ -565,15 +570,17 @@ mod tests {
         assert!(
             matches!(&started[..], [StreamEvent::CallStarted { index: 0, name, .. }] if name == "f")
         );
-        // Not a call after all: that is only found at a later scan (here
-        // the end of the output), with the same result as whole text.
+        // Not a call after all: a probe for the name does not notice, the
+        // scan once the region has doubled does.
         let mut stream = hermes();
         assert!(stream.feed("<tool_call>").unwrap().is_empty());
-        assert!(stream.feed("oops, just text").unwrap().is_empty());
+        assert!(stream.feed("oo").unwrap().is_empty());
+        assert!(stream.feed(", ").unwrap().is_empty());
         assert_eq!(
-            stream.finish().unwrap(),
-            [StreamEvent::TextDelta("<tool_call>oops, just text".into())]
+            stream.feed("just text.").unwrap(),
+            [StreamEvent::TextDelta("<tool_call>oo, just text.".into())]
         );
+        assert!(stream.finish().unwrap().is_empty());
     }
 
     #[test]
