@@ -268,13 +268,9 @@ pub(crate) struct Prepared {
     sharing: Vec<Vec<Vec<(usize, usize)>>>,
     /// Candidates whose calls may start bare, as `(candidate, 0)`.
     bare: Vec<(usize, usize)>,
-    /// `sharing_ends[i][j][k]`: the end check of entries `k..` of
-    /// `sharing[i][j]`, the candidates still to decide a region that
-    /// waits on entry `k` (earlier ones said it is not a call).
-    sharing_ends: Vec<Vec<Vec<EndCheck>>>,
-    /// The same for `bare`.
-    bare_ends: Vec<EndCheck>,
-    /// Per candidate, its own end check (once it is locked).
+    /// Per candidate, its own end check: a waiting region is re-scanned
+    /// on the ends of the candidate it waits on (see
+    /// [`Segmenter::may_complete`]).
     own_ends: Vec<EndCheck>,
 }
 
@@ -310,23 +306,6 @@ impl Prepared {
             .filter(|(_, f)| f.bare_at_start())
             .map(|(i, _)| (i, 0))
             .collect();
-        let suffix_ends = |list: &[(usize, usize)]| -> Vec<EndCheck> {
-            (0..list.len())
-                .map(|k| {
-                    let rest = list.get(k..).unwrap_or_default();
-                    EndCheck::new(
-                        rest.iter()
-                            .filter_map(|&(i, _)| candidates.get(i))
-                            .map(AsRef::as_ref),
-                    )
-                })
-                .collect()
-        };
-        let sharing_ends = sharing
-            .iter()
-            .map(|openers| openers.iter().map(|list| suffix_ends(list)).collect())
-            .collect();
-        let bare_ends = suffix_ends(&bare);
         let own_ends = candidates
             .iter()
             .map(|f| EndCheck::new(std::iter::once(f.as_ref())))
@@ -336,35 +315,17 @@ impl Prepared {
             sets,
             sharing,
             bare,
-            sharing_ends,
-            bare_ends,
             own_ends,
         }
     }
 
-    /// The end check for a region that waits on `candidate`, at `opener`
-    /// (`None`: a bare start), or for every candidate of `markers` when it
-    /// is not known.
+    /// The end check for the region `waiting` waits on, or for every
+    /// active candidate when none waits.
     fn ends_of(&self, waiting: Option<Waiting>, locked: Option<usize>) -> Option<&EndCheck> {
-        let Some(w) = waiting else {
-            return self.markers(locked).map(|m| &m.ends);
-        };
-        if locked.is_some() {
-            return self.own_ends.get(w.candidate);
+        match waiting {
+            Some(w) => self.own_ends.get(w.candidate),
+            None => self.markers(locked).map(|m| &m.ends),
         }
-        let (list, ends) = match w.opener {
-            Some((_, MarkerKind::Opener { candidate, opener })) => (
-                self.sharing(candidate, opener),
-                self.sharing_ends
-                    .get(candidate)
-                    .and_then(|o| o.get(opener))
-                    .map_or(&[][..], Vec::as_slice),
-            ),
-            Some(_) => return self.markers(locked).map(|m| &m.ends),
-            None => (self.bare.as_slice(), self.bare_ends.as_slice()),
-        };
-        let k = list.iter().position(|&(i, _)| i == w.candidate)?;
-        ends.get(k)
     }
 
     /// The `(candidate, opener)` pairs sharing opener `j` of `candidate`.
@@ -460,8 +421,13 @@ impl Segmenter {
 
     /// Whether text appended at `arrived` to the pending region (which
     /// starts at, or after whitespace at, `text[0]`) can have completed it:
-    /// a closing marker of a candidate still deciding it ends within the
-    /// new text, or (when one lists none) one of their end bytes arrived.
+    /// a closing marker of the candidate it waits on ends within the new
+    /// text, or (when it lists none) one of its end bytes arrived. Only
+    /// that candidate matters: the ones before it said "not a call", and
+    /// the ones after it are asked once it says so too, which a later
+    /// re-scan (growth, an end, or the end of the output) finds, so their
+    /// ends could only make the stream re-scan sooner, never change what
+    /// it reports.
     pub(crate) fn may_complete(&self, text: &str, arrived: usize) -> bool {
         match self.prepared.ends_of(self.waiting, self.locked) {
             Some(ends) => ends.after(text, arrived),
@@ -950,7 +916,7 @@ mod tests {
                 region: true
             }
         );
-        // Only Hermes can claim `<tool_call>`: only its closing tags count.
+        // The region waits on Hermes: only its closing tags count.
         assert!(!seg.may_complete(text, 40));
         let closed = format!("{text}}}}}</tool_call>");
         assert!(seg.may_complete(&closed, text.len()));
