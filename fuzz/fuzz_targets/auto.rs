@@ -2,7 +2,9 @@
 //! by name: each must answer without panicking, and what it answers must
 //! be coherent (errors located inside the input, calls only where some
 //! format's marker or a bare call could start, a detected format that the
-//! catalog knows).
+//! catalog knows). The one-pass whole-text route must also agree exactly
+//! (calls, text, reasoning, warnings, or the same error) with scanning and
+//! then parsing (`one_pass(false)`).
 //!
 //! Formats are taken from `all_formats()`, so formats added to the catalog
 //! are fuzzed without touching this file.
@@ -30,7 +32,10 @@ static NORMALIZERS: LazyLock<Vec<(&'static str, TextNormalizer)>> = LazyLock::ne
 });
 
 fn check(label: &str, normalizer: &TextNormalizer, raw: &str) {
-    match normalizer.normalize_text(raw) {
+    let result = normalizer.normalize_text(raw);
+    let two_pass = normalizer.clone().one_pass(false).normalize_text(raw);
+    assert_eq!(result, two_pass, "{label}: one-pass vs scan + parse of {raw:?}");
+    match result {
         Ok(out) => check_result(label, normalizer, raw, &out),
         Err(err) => check_error(label, raw, &err),
     }

@@ -3,6 +3,9 @@
 //!
 //! * `fmt_<family>_<format>/whole` and `/stream_16`: every catalog format on
 //!   its own entries, whole text and streamed in 16-byte chunks;
+//! * `json_family/whole` and `/serde_floor`: all JSON-family entries, and
+//!   only building their calls' argument values with serde_json (a floor
+//!   for any normalizer that returns `serde_json::Value`s);
 //! * `auto_mixed/whole`, `/stream_4`, `/stream_16`, `/stream_64`: the auto
 //!   normalizer on every entry it detects (plus prose without calls);
 //! * `lfm_published/published`, `/ours`, `/lfm2`: LFM outputs with the
@@ -364,6 +367,8 @@ fn formats(c: &mut Criterion) {
         group.finish();
     }
 
+    json_floor(c, &sets);
+
     let auto = TextNormalizer::auto();
     let mut group = c.benchmark_group("auto_mixed");
     group.throughput(Throughput::Bytes(bytes(&sets.mixed)));
@@ -402,6 +407,60 @@ fn formats(c: &mut Criterion) {
             });
         });
     }
+    group.finish();
+}
+
+/// Every JSON-family entry with its own format, next to the least any
+/// normalizer returning `serde_json::Value` arguments has to do on the same
+/// outputs: parse each call's arguments (written compactly) with serde_json
+/// and copy its name. Both are measured over the entries' bytes.
+fn json_floor(c: &mut Criterion, sets: &Sets) {
+    // Per entry: its normalizer, the output, and each call's name and
+    // compact argument JSON.
+    type Work<'a> = (TextNormalizer, &'a str, Vec<(String, String)>);
+    let mut work: Vec<Work<'_>> = Vec::new();
+    for (name, (family, set)) in &sets.per_format {
+        if family != "json" {
+            continue;
+        }
+        for raw in set {
+            let normalizer = TextNormalizer::new(format_by_name(name).unwrap());
+            let calls = normalizer
+                .normalize_text(raw)
+                .unwrap()
+                .calls
+                .iter()
+                .map(|c| {
+                    let args = serde_json::to_string(&c.invocation.args).unwrap();
+                    (c.invocation.name.clone(), args)
+                })
+                .collect();
+            work.push((normalizer, raw, calls));
+        }
+    }
+    let bytes: u64 = work.iter().map(|(_, raw, _)| raw.len() as u64).sum();
+    let mut group = c.benchmark_group("json_family");
+    group.throughput(Throughput::Bytes(bytes));
+    group.bench_function("whole", |b| {
+        b.iter(|| {
+            for (normalizer, raw, _) in &work {
+                black_box(normalizer.normalize_text(black_box(raw)).unwrap());
+            }
+        });
+    });
+    group.bench_function("serde_floor", |b| {
+        b.iter(|| {
+            for (_, _, calls) in &work {
+                let built: Vec<(String, Value)> = calls
+                    .iter()
+                    .map(|(name, args)| {
+                        (name.clone(), serde_json::from_str(black_box(args)).unwrap())
+                    })
+                    .collect();
+                black_box(built);
+            }
+        });
+    });
     group.finish();
 }
 

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::ToolInvocation;
 use super::error::NormalizeError;
+use super::segment::RegionOutput;
 use super::typing::SchemaSet;
 
 /// What a format says about a region that starts at an opener.
@@ -176,6 +177,17 @@ impl<'s> ParseCx<'s> {
         self.warnings.push(warning);
     }
 
+    /// Everything reported, as the driver hands it on.
+    pub(crate) fn into_output(self, format: &'static str) -> RegionOutput {
+        RegionOutput {
+            calls: self.calls,
+            text: self.text,
+            reasoning: self.reasoning,
+            warnings: self.warnings,
+            format,
+        }
+    }
+
     /// The calls reported so far.
     pub fn calls(&self) -> &[ParsedCall] {
         &self.calls
@@ -291,6 +303,20 @@ pub trait ToolCallFormat: Send + Sync + fmt::Debug {
         cx: &mut ParseCx<'_>,
     ) -> Result<(), NormalizeError>;
 
+    /// Optional whole-text shortcut: at the end of the output, find where
+    /// the region at the start of `text` ends *and* parse it, in one pass.
+    ///
+    /// Returning `Some(len)` promises exactly what
+    /// `scan(text, start, true) == Complete(len)` followed by `parse` of
+    /// `&text[..len]` would have given, including reporting the same calls,
+    /// text and warnings to `cx`. `None` (the default) sends the driver the
+    /// ordinary way with a fresh `cx`, so a format can answer `None` on any
+    /// input it is not sure about, errors included.
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let _ = (text, start, cx);
+        None
+    }
+
     /// What has been written of the calls of an unfinished region, in
     /// order. Used for streaming `CallStarted`/`ArgumentsDelta` events and
     /// for [`NormalizeError::Incomplete`]. The default knows nothing.
@@ -340,6 +366,9 @@ impl<T: ToolCallFormat + ?Sized> ToolCallFormat for &T {
         cx: &mut ParseCx<'_>,
     ) -> Result<(), NormalizeError> {
         (**self).parse(region, start, cx)
+    }
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        (**self).scan_parse(text, start, cx)
     }
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
         (**self).partial(region, start)

@@ -325,6 +325,22 @@ pub(crate) fn report_calls_json(
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
+    // The common case reports each call as it is read; anything else
+    // (errors included) is undone and decided the careful way below.
+    let (calls, warnings) = (cx.calls.len(), cx.warnings.len());
+    let read = fast::each_call_prefix(text, |fields, _| {
+        report_fields_in(fields, offset, format, cx).ok()
+    });
+    let json_ws = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    if read.is_some_and(|end| {
+        text.as_bytes()
+            .get(end..)
+            .is_some_and(|rest| rest.iter().all(|&b| json_ws(b)))
+    }) {
+        return Ok(());
+    }
+    cx.calls.truncate(calls);
+    cx.warnings.truncate(warnings);
     let doc = match fast::call_doc(text) {
         Some(fast::Doc::One(fields)) => return report_fields(fields, offset, format, cx),
         Some(fast::Doc::Many(items)) => CallDoc::Many(items),
@@ -333,6 +349,39 @@ pub(crate) fn report_calls_json(
         }
     };
     report_doc(doc, offset, format, cx)
+}
+
+/// Whole-text shortcut: the JSON value that starts `text` and the index
+/// just past it, or `None` when [`parse_value`] on exactly that value could
+/// answer differently (errors included).
+pub(crate) fn value_prefix(text: &str) -> Option<(Value, usize)> {
+    fast::value_prefix(text)
+}
+
+/// Whole-text shortcut: read the call document (object or array) that
+/// starts `text`, report its calls and return the index just past it.
+/// `None` (on anything unusual, including errors) means: scan and parse
+/// the region the ordinary way, which gives the same calls or the located
+/// error; `cx` may then hold part of the calls and must be dropped.
+pub(crate) fn report_calls_prefix(
+    text: &str,
+    offset: usize,
+    format: &'static str,
+    shape: CallShape,
+    cx: &mut ParseCx<'_>,
+) -> Option<usize> {
+    let mut calls = 0;
+    let end = fast::each_call_prefix(text, |fields, index| {
+        if let CallShape::Calls { need_args } = shape
+            && !fields.is_call(need_args, index == 0)?
+        {
+            return None;
+        }
+        calls += 1;
+        report_fields_in(fields, offset, format, cx).ok()
+    })?;
+    // `[]` holds no call object.
+    (shape == CallShape::Any || calls > 0).then_some(end)
 }
 
 /// Report the calls of a parsed call document.
@@ -361,17 +410,148 @@ fn report_doc(
     Ok(())
 }
 
-/// The recognised fields of a call object, each slot indexed like the key
-/// lists ([`NAME_KEYS`], [`ARG_KEYS`], [`ID_KEYS`]).
+/// What a call object says, read field by field: for each part the value
+/// of the most preferred key so far (by its index in [`NAME_KEYS`],
+/// [`ARG_KEYS`] or [`ID_KEYS`]). Kept small: it is moved around whole.
 #[derive(Default)]
 struct CallFields {
-    names: [Option<Value>; 2],
-    args: [Option<Value>; 4],
-    ids: [Option<Value>; 3],
+    /// One bit per known key already seen, to refuse repeats.
+    seen: u16,
+    /// The best-ranked `name` key holding a string.
+    name: Option<(usize, String)>,
+    /// The best-ranked arguments key, whatever its value.
+    args: Option<(usize, Value)>,
+    /// The best-ranked id key holding a string or a number, as text.
+    id: Option<(usize, String)>,
     /// OpenAI nesting: `{"function": {"name", "arguments"}}`.
     function: Option<Box<CallFields>>,
     /// Other keys, kept only to notice repeats.
     others: Vec<String>,
+    /// How the object is laid out, for [`CallShape`] checks.
+    layout: Layout,
+}
+
+/// Key-order facts about a call object that the scanning route's
+/// [`call_json`](crate::normalizer::formats::tagged_json::call_json) judges
+/// by, collected while reading so that the one-pass route can judge the
+/// same without a second look at the text.
+#[derive(Default, Clone, Copy)]
+struct Layout {
+    /// Some key was written with escapes (the scanning route compares raw
+    /// key text, so the decoded keys cannot answer for it).
+    escaped_key: bool,
+    /// The first key is one a call object may begin with.
+    opens_like_call: bool,
+    /// Whether the first `name`/`tool_name` key, in text order, held a
+    /// string (`None`: there is none).
+    first_name_is_string: Option<bool>,
+}
+
+/// Which call documents the one-pass route may accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallShape {
+    /// Whatever the parser accepts.
+    Any,
+    /// Only what `call_json(.., need_args)` calls a call document: an
+    /// object (or non-empty array of objects) with a string name, or an
+    /// OpenAI `function` object.
+    Calls { need_args: bool },
+}
+
+/// Which part of a call a known key holds, and its preference rank.
+#[derive(Clone, Copy)]
+enum Part {
+    Name(usize),
+    Args(usize),
+    Id(usize),
+}
+
+impl Part {
+    /// The part `key` names, if it is one of the known keys.
+    fn of(key: &str) -> Option<Self> {
+        let rank = |keys: &[&str]| keys.iter().position(|k| *k == key);
+        rank(&NAME_KEYS)
+            .map(Part::Name)
+            .or_else(|| rank(&ARG_KEYS).map(Part::Args))
+            .or_else(|| rank(&ID_KEYS).map(Part::Id))
+    }
+
+    /// A distinct bit per known key.
+    fn bit(self) -> u16 {
+        let index = match self {
+            Part::Name(rank) => rank,
+            Part::Args(rank) => NAME_KEYS.len() + rank,
+            Part::Id(rank) => NAME_KEYS.len() + ARG_KEYS.len() + rank,
+        };
+        1 << index
+    }
+}
+
+impl CallFields {
+    /// Record the layout facts of `key` (`escaped`: written with escapes;
+    /// `first`: the object's first key).
+    fn note_key(&mut self, key: &str, escaped: bool, first: bool) {
+        self.layout.escaped_key |= escaped;
+        if first {
+            self.layout.opens_like_call = CALL_OPENING_KEYS.contains(&key);
+        }
+    }
+
+    /// Whether this object is a call in `call_json`'s sense (`first`: it
+    /// is the document or its first element, whose first key is judged);
+    /// `None` when only the scanning route can tell.
+    fn is_call(&self, need_args: bool, first: bool) -> Option<bool> {
+        let layout = self.layout;
+        if layout.escaped_key {
+            return None;
+        }
+        if first && !layout.opens_like_call {
+            return Some(false);
+        }
+        if layout.first_name_is_string == Some(true) {
+            let args_bits = ARG_KEYS
+                .iter()
+                .enumerate()
+                .fold(0, |bits, (rank, _)| bits | Part::Args(rank).bit());
+            return Some(!need_args || self.seen & args_bits != 0);
+        }
+        Some(self.function.is_some())
+    }
+
+    /// Note that the key of `part` appeared; `false` when it already had.
+    fn first_time(&mut self, part: Part) -> bool {
+        let fresh = self.seen & part.bit() == 0;
+        self.seen |= part.bit();
+        fresh
+    }
+
+    /// Keep `value` for `part` when it is usable there and its key beats
+    /// the one kept so far.
+    fn offer(&mut self, part: Part, value: Value) {
+        fn better<T>(slot: &Option<(usize, T)>, rank: usize) -> bool {
+            slot.as_ref().is_none_or(|(kept, _)| rank < *kept)
+        }
+        if let Part::Name(_) = part {
+            self.layout
+                .first_name_is_string
+                .get_or_insert(matches!(value, Value::String(_)));
+        }
+        match (part, value) {
+            (Part::Name(rank), Value::String(name)) if better(&self.name, rank) => {
+                self.name = Some((rank, name));
+            }
+            (Part::Args(rank), value) if better(&self.args, rank) => {
+                self.args = Some((rank, value));
+            }
+            (Part::Id(rank), Value::String(id)) if better(&self.id, rank) => {
+                self.id = Some((rank, id));
+            }
+            (Part::Id(rank), Value::Number(n)) if better(&self.id, rank) => {
+                self.id = Some((rank, n.to_string()));
+            }
+            _ => {}
+        }
+    }
 }
 
 enum CallDoc {
@@ -506,12 +686,12 @@ impl<'de> Visitor<'de> for FieldsVisitor {
         let mut fields = CallFields::default();
         let duplicate = |key: &str| de::Error::custom(format_args!("{DUPLICATE}{key}"));
         while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
-            let slot = if let Some(i) = NAME_KEYS.iter().position(|k| *k == key) {
-                fields.names.get_mut(i)
-            } else if let Some(i) = ARG_KEYS.iter().position(|k| *k == key) {
-                fields.args.get_mut(i)
-            } else if let Some(i) = ID_KEYS.iter().position(|k| *k == key) {
-                fields.ids.get_mut(i)
+            if let Some(part) = Part::of(&key) {
+                if !fields.first_time(part) {
+                    return Err(duplicate(&key));
+                }
+                let Strict(value) = access.next_value()?;
+                fields.offer(part, value);
             } else if key == "function" {
                 if fields.function.is_some() || fields.others.iter().any(|k| k == "function") {
                     return Err(duplicate(&key));
@@ -521,21 +701,13 @@ impl<'de> Visitor<'de> for FieldsVisitor {
                     Some(inner) => fields.function = Some(Box::new(inner)),
                     None => fields.others.push(key.into_owned()),
                 }
-                continue;
             } else {
                 if fields.others.iter().any(|k| *k == key) {
                     return Err(duplicate(&key));
                 }
                 let Strict(_) = access.next_value()?;
                 fields.others.push(key.into_owned());
-                continue;
-            };
-            let Some(slot) = slot else { continue };
-            if slot.is_some() {
-                return Err(duplicate(&key));
             }
-            let Strict(value) = access.next_value()?;
-            *slot = Some(value);
         }
         Ok(fields)
     }
@@ -543,40 +715,34 @@ impl<'de> Visitor<'de> for FieldsVisitor {
 
 /// Report the call described by `fields` (see [`report_call_object`]).
 fn report_fields(
-    fields: CallFields,
+    mut fields: CallFields,
     offset: usize,
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Result<(), NormalizeError> {
-    let outer_id = first_id(&fields.ids);
-    let (names, args, id) = match fields.function {
-        Some(inner) => (
-            inner.names,
-            inner.args,
-            outer_id.or_else(|| first_id(&inner.ids)),
-        ),
-        None => (fields.names, fields.args, outer_id),
-    };
-    let name = names
-        .into_iter()
-        .flatten()
-        .find_map(|v| match v {
-            Value::String(name) => Some(name),
-            _ => None,
-        })
-        .ok_or_else(|| {
-            NormalizeError::malformed(format, offset, "call object has no string `name`")
-        })?;
-    let args = decode_args(args.into_iter().flatten().next(), &name, offset, format)?;
-    report_call(cx, format, offset, name, args, id)
+    report_fields_in(&mut fields, offset, format, cx)
 }
 
-fn first_id(ids: &[Option<Value>]) -> Option<String> {
-    ids.iter().flatten().find_map(|v| match v {
-        Value::String(id) => Some(id.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+/// [`report_fields`] taking the parts out of a record the caller keeps.
+fn report_fields_in(
+    fields: &mut CallFields,
+    offset: usize,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
+    let outer_id = fields.id.take().map(|(_, id)| id);
+    let (name, args, id) = match fields.function.take() {
+        Some(mut inner) => {
+            let id = outer_id.or_else(|| inner.id.take().map(|(_, id)| id));
+            (inner.name.take(), inner.args.take(), id)
+        }
+        None => (fields.name.take(), fields.args.take(), outer_id),
+    };
+    let (_, name) = name.ok_or_else(|| {
+        NormalizeError::malformed(format, offset, "call object has no string `name`")
+    })?;
+    let args = decode_args(args.map(|(_, args)| args), &name, offset, format)?;
+    report_call(cx, format, offset, name, args, id)
 }
 
 /// Arguments as written: missing, `null` or a blank string are `{}`; a
@@ -634,6 +800,21 @@ fn from_serde(
     }
     NormalizeError::malformed(format, offset, format!("invalid {what} JSON: {reason}"))
 }
+
+/// Keys a call object may begin with (see
+/// [`call_json`](crate::normalizer::formats::tagged_json::call_json)).
+pub(crate) const CALL_OPENING_KEYS: [&str; 10] = [
+    "name",
+    "tool_name",
+    "function",
+    "arguments",
+    "parameters",
+    "input",
+    "args",
+    "id",
+    "tool_call_id",
+    "type",
+];
 
 /// Keys that hold the tool name, in order of preference.
 const NAME_KEYS: [&str; 2] = ["name", "tool_name"];
@@ -739,8 +920,9 @@ pub(crate) fn report_call(
             offset,
         });
     }
-    // Same rule as `ToolInvocation::new`, without its error type.
-    if name.trim().is_empty() || !name.chars().all(super::invocation::is_identifier_char) {
+    // Identifier characters are all ASCII, so checking bytes is the same
+    // rule as `ToolInvocation::new`'s, minus the UTF-8 decoding.
+    if name.is_empty() || !name.bytes().all(is_identifier_byte) {
         return Err(NormalizeError::InvalidToolName {
             format,
             offset,
@@ -749,6 +931,12 @@ pub(crate) fn report_call(
     }
     cx.call(ToolInvocation { name, args }, id);
     Ok(())
+}
+
+/// [`is_identifier_char`](super::invocation::is_identifier_char) for one
+/// byte of a name.
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
 /// `abcabc`-style names: some models repeat the tool name when they loop.
@@ -763,7 +951,19 @@ fn is_doubled(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        /// The byte-wise name check is `ToolInvocation::new`'s rule.
+        #[test]
+        fn name_bytes_follow_the_identifier_rule(name in "[a-zA-Z0-9_.\\- é\u{3000}\t]{0,8}") {
+            let by_chars = !name.trim().is_empty()
+                && name.chars().all(crate::normalizer::invocation::is_identifier_char);
+            let by_bytes = !name.is_empty() && name.bytes().all(is_identifier_byte);
+            prop_assert_eq!(by_chars, by_bytes);
+        }
+    }
 
     #[test]
     fn value_end_skips_strings_and_nesting() {

@@ -83,6 +83,8 @@ pub(crate) struct Options {
     /// Auto-detection: bare calls at the output start count only when
     /// nothing but whitespace follows them.
     pub(crate) strict_bare: bool,
+    /// Use the formats' one-pass whole-text shortcut.
+    pub(crate) one_pass: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -756,6 +758,13 @@ impl Segmenter {
             early = Some((candidate, partial));
         }
         for (candidate, format, start) in asks {
+            if at_eof
+                && self.prepared.options.one_pass
+                && let Some(step) = self.scan_parse(rest, at, base, format.as_ref(), start, sink)
+            {
+                self.finish_region(candidate, in_reasoning);
+                return Ok(step);
+            }
             let mut scan = format.scan(rest, start, at_eof);
             if start == RegionStart::OutputStart && self.prepared.options.strict_bare {
                 scan = strict_bare(scan, rest, at_eof);
@@ -815,19 +824,8 @@ impl Segmenter {
                     format
                         .parse(region, start, &mut cx)
                         .map_err(|err| err.shifted(base + at))?;
-                    let (calls, text, reasoning, warnings) =
-                        (cx.calls, cx.text, cx.reasoning, cx.warnings);
-                    self.lock(candidate);
-                    if !in_reasoning {
-                        self.at_start = false;
-                    }
-                    sink.region(RegionOutput {
-                        calls,
-                        text,
-                        reasoning,
-                        warnings,
-                        format: format.name(),
-                    });
+                    self.finish_region(candidate, in_reasoning);
+                    sink.region(cx.into_output(format.name()));
                     return Ok(Step::Continue(at + len));
                 }
             }
@@ -844,6 +842,49 @@ impl Segmenter {
                 Ok(Step::Continue(at + marker.len()))
             }
             None => Ok(Step::Continue(at)),
+        }
+    }
+}
+
+impl Segmenter {
+    /// The format's one-pass shortcut for a region at the end of the
+    /// output (see [`ToolCallFormat::scan_parse`]); `None` when it declines
+    /// or its answer would not be taken as it stands (bare-call rules,
+    /// limits), so the ordinary route decides.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_parse(
+        &self,
+        rest: &str,
+        at: usize,
+        base: usize,
+        format: &dyn ToolCallFormat,
+        start: RegionStart,
+        sink: &mut dyn Sink,
+    ) -> Option<Step> {
+        let schemas = self.prepared.options.schemas.as_deref();
+        let mut cx = ParseCx::new(schemas, base + at);
+        let len = format.scan_parse(rest, start, &mut cx)?;
+        let region = rest
+            .get(..len)
+            .filter(|r| !r.is_empty() && len <= MAX_INPUT_BYTES)?;
+        if start == RegionStart::OutputStart
+            && self.prepared.options.strict_bare
+            && !rest.get(len..)?.trim().is_empty()
+        {
+            return None;
+        }
+        if sink.announced() {
+            sink.pending(format.partial(region, start));
+        }
+        sink.region(cx.into_output(format.name()));
+        Some(Step::Continue(at + len))
+    }
+
+    /// Bookkeeping once a candidate has parsed a region.
+    fn finish_region(&mut self, candidate: usize, in_reasoning: bool) {
+        self.lock(candidate);
+        if !in_reasoning {
+            self.at_start = false;
         }
     }
 }
@@ -898,6 +939,7 @@ mod tests {
             schemas: None,
             starts_in_reasoning: false,
             strict_bare: false,
+            one_pass: false,
         })))
     }
 

@@ -38,25 +38,62 @@ impl Normalized {
 
     /// Fold one region's output in.
     pub(crate) fn absorb(&mut self, region: RegionOutput) {
-        self.calls.extend(region.calls);
+        // The first region's vectors are taken over rather than copied.
+        if self.calls.is_empty() {
+            self.calls = region.calls;
+        } else {
+            self.calls.extend(region.calls);
+        }
         self.text.push_str(&region.text);
         self.reasoning.push_str(&region.reasoning);
-        self.warnings.extend(region.warnings);
+        if self.warnings.is_empty() {
+            self.warnings = region.warnings;
+        } else {
+            self.warnings.extend(region.warnings);
+        }
         self.format.get_or_insert(region.format);
     }
 }
 
-impl Sink for Normalized {
+/// The most [`Collect`] reserves up front for text or reasoning.
+const TEXT_RESERVE_LIMIT: usize = 4096;
+
+/// Collects a whole-text run into [`Normalized`].
+struct Collect<'a> {
+    out: Normalized,
+    /// The output being normalized.
+    raw: &'a str,
+}
+
+impl Collect<'_> {
+    /// Size `buffer` before `piece` first goes in, so text assembled from
+    /// many pieces is not copied on every growth.
+    fn size_for(buffer: &mut String, piece: &str, raw: &str) {
+        if buffer.capacity() == 0 && !piece.is_empty() {
+            // Text and reasoning are taken out of the output, so it bounds
+            // them; past a few KiB doubling is cheap enough, and a large
+            // output that is mostly call arguments should not leave a
+            // large empty buffer behind.
+            buffer.reserve(raw.len().min(TEXT_RESERVE_LIMIT));
+        }
+    }
+}
+
+impl Sink for Collect<'_> {
     fn text(&mut self, text: &str) {
-        self.text.push_str(text);
+        Self::size_for(&mut self.out.text, text, self.raw);
+        self.out.text.push_str(text);
     }
 
     fn reasoning(&mut self, text: &str) {
-        self.reasoning.push_str(text);
+        Self::size_for(&mut self.out.reasoning, text, self.raw);
+        self.out.reasoning.push_str(text);
     }
 
     fn region(&mut self, region: RegionOutput) {
-        self.absorb(region);
+        Self::size_for(&mut self.out.text, &region.text, self.raw);
+        Self::size_for(&mut self.out.reasoning, &region.reasoning, self.raw);
+        self.out.absorb(region);
     }
 }
 
@@ -149,6 +186,7 @@ impl TextNormalizer {
             schemas: None,
             starts_in_reasoning: false,
             strict_bare,
+            one_pass: true,
         };
         Self {
             prepared: Arc::new(Prepared::new(options.clone())),
@@ -187,6 +225,28 @@ impl TextNormalizer {
         self.prepare()
     }
 
+    /// Whether whole-text normalization may use the formats' one-pass
+    /// [`scan_parse`](ToolCallFormat::scan_parse) shortcut (the default).
+    /// The result is the same either way, only slower without it; turning
+    /// it off lets a format's tests check the shortcut against its
+    /// `scan` + `parse`.
+    ///
+    /// ```
+    /// use rig_compose::normalizer::{TextNormalizer, format_by_name};
+    ///
+    /// let hermes = TextNormalizer::new(format_by_name("hermes").unwrap());
+    /// let output = "<tool_call>{\"name\": \"ping\", \"arguments\": {}}</tool_call>";
+    /// assert_eq!(
+    ///     hermes.normalize_text(output).unwrap(),
+    ///     hermes.clone().one_pass(false).normalize_text(output).unwrap(),
+    /// );
+    /// ```
+    #[must_use]
+    pub fn one_pass(mut self, yes: bool) -> Self {
+        self.options.one_pass = yes;
+        self.prepare()
+    }
+
     /// Canonical name of the fixed format, or of the format tried first by
     /// an auto normalizer with a recognised model hint.
     pub fn preferred_format(&self) -> Option<&'static str> {
@@ -202,9 +262,12 @@ impl TextNormalizer {
     /// [`NormalizeError::Incomplete`], never a call.
     pub fn normalize_text(&self, raw: &str) -> Result<Normalized, NormalizeError> {
         let mut segmenter = Segmenter::new(Arc::clone(&self.prepared));
-        let mut out = Normalized::default();
-        segmenter.advance(raw, 0, 0, true, &mut out)?;
-        Ok(out)
+        let mut sink = Collect {
+            out: Normalized::default(),
+            raw,
+        };
+        segmenter.advance(raw, 0, 0, true, &mut sink)?;
+        Ok(sink.out)
     }
 
     /// A streaming normalizer with this configuration.

@@ -88,6 +88,7 @@ pub(crate) fn outcome(
 pub(crate) fn check(normalizer: &TextNormalizer, raw: &str) -> Result<Normalized, NormalizeError> {
     let whole = normalizer.normalize_text(raw);
     let expected = outcome(&whole);
+    two_pass_agrees(normalizer, raw, &expected);
     let bytes = raw.as_bytes();
     for cut in 0..=bytes.len() {
         let streamed = outcome(&stream_chunks(normalizer, bytes, &[cut]));
@@ -97,6 +98,17 @@ pub(crate) fn check(normalizer: &TextNormalizer, raw: &str) -> Result<Normalized
     let streamed = outcome(&stream_chunks(normalizer, bytes, &every));
     assert_eq!(streamed, expected, "byte-by-byte stream of {raw:?}");
     whole
+}
+
+/// The formats' one-pass whole-text shortcut gives what scanning and then
+/// parsing gives.
+fn two_pass_agrees(
+    normalizer: &TextNormalizer,
+    raw: &str,
+    expected: &Result<Outcome, NormalizeError>,
+) {
+    let two_pass = outcome(&normalizer.clone().one_pass(false).normalize_text(raw));
+    assert_eq!(&two_pass, expected, "one-pass vs scan + parse of {raw:?}");
 }
 
 /// [`check`] that expects success.
@@ -131,6 +143,7 @@ pub(crate) fn cuts(len: usize) -> impl Strategy<Value = Vec<usize>> {
 /// Property: random chunkings of `raw` agree with the whole-text result.
 pub(crate) fn prop_chunkings(normalizer: &TextNormalizer, raw: &str, cuts: &[usize]) {
     let expected = outcome(&normalizer.normalize_text(raw));
+    two_pass_agrees(normalizer, raw, &expected);
     let streamed = outcome(&stream_chunks(normalizer, raw.as_bytes(), cuts));
     assert_eq!(streamed, expected, "cuts {cuts:?} of {raw:?}");
 }

@@ -344,3 +344,63 @@ proptest! {
         prop_chunkings(&xlam(), x, &cuts);
     }
 }
+
+/// Bare JSON is a call only by the shape of its keys; the one-pass reader
+/// must judge the same objects as the scanning route (the harness compares
+/// both), including key order, repeated-looking keys and escaped keys.
+#[test]
+fn xlam_key_shapes_judged_alike_by_both_routes() {
+    let calls = [
+        // A string name and arguments, in either order.
+        ("[{\"arguments\": {}, \"name\": \"a\"}]", 1),
+        // The first name key in text order decides: `tool_name` holds no
+        // string, so `name` after it does not make a call.
+        (
+            "[{\"tool_name\": 1, \"name\": \"a\", \"arguments\": {}}]",
+            0,
+        ),
+        (
+            "[{\"name\": \"a\", \"tool_name\": 1, \"arguments\": {}}]",
+            1,
+        ),
+        // A name without arguments is not enough for xLAM.
+        ("[{\"name\": \"a\"}]", 0),
+        // The first key must be one a call can begin with.
+        (
+            "[{\"city\": \"Paris\", \"name\": \"a\", \"arguments\": {}}]",
+            0,
+        ),
+        // ...but only for the first element.
+        (
+            "[{\"name\": \"a\", \"arguments\": {}}, {\"x\": 1, \"name\": \"b\", \"args\": {}}]",
+            2,
+        ),
+        // Every element must be a call object.
+        ("[{\"name\": \"a\", \"arguments\": {}}, 3]", 0),
+        ("[]", 0),
+        // OpenAI nesting.
+        (
+            "[{\"type\": \"function\", \"function\": {\"name\": \"a\", \"arguments\": \"{}\"}}]",
+            1,
+        ),
+        // Escaped keys are compared as written by the scanning route.
+        ("[{\"n\\u0061me\": \"a\", \"arguments\": {}}]", 0),
+        ("[{\"name\": \"a\", \"\\u0061rguments\": {}}]", 0),
+    ];
+    for (raw, expected) in calls {
+        let out = ok(&xlam(), raw);
+        assert_eq!(out.calls.len(), expected, "{raw}");
+        if expected == 0 {
+            assert_eq!(out.text, raw);
+        }
+    }
+    let granite = normalizer("granite_20b_fc");
+    for (raw, expected) in [
+        ("<function_call> {\"name\": \"a\"}", 1),
+        ("<function_call> {\"tool_name\": [], \"name\": \"a\"}", 0),
+        ("<function_call> {\"x\": 1, \"name\": \"a\"}", 0),
+        ("<function_call> {\"n\\u0061me\": \"a\"}", 0),
+    ] {
+        assert_eq!(ok(&granite, raw).calls.len(), expected, "{raw}");
+    }
+}

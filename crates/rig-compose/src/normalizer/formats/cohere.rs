@@ -100,6 +100,13 @@ impl ToolCallFormat for Cohere {
         }
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        match start {
+            RegionStart::Opener(0) => tagged_json::scan_parse(text, ACTION, NAME, cx),
+            _ => None,
+        }
+    }
+
     fn parse(
         &self,
         region: &str,

@@ -327,17 +327,49 @@ fn parse_with(
         }
     }
     for call in calls {
-        let name = slice(region, call.name.0, call.name.1);
-        let args_text = slice(region, call.args.0, call.args.1);
-        let args = json::parse_value(args_text, format, "arguments", name)
-            .map_err(|err| err.shifted(call.args.0))?;
-        let args = match args {
-            Value::Null => Value::Object(Map::new()),
-            other => other,
-        };
-        json::report_call(cx, format, call.begin, name.to_owned(), args, None)?;
+        report(region, call, format, cx)?;
     }
     Ok(())
+}
+
+/// Whole-text shortcut: [`scan_with`] at the end of the output and
+/// [`parse_with`] in one walk, each call reported as it is found.
+fn scan_parse_with(
+    text: &str,
+    start: RegionStart,
+    claim: Claim,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Option<usize> {
+    let RegionStart::Opener(opener) = start else {
+        return None;
+    };
+    let mut reported = true;
+    let walked = walk(text, opener, claim, true, &mut |call| {
+        reported = reported && report(text, call, format, cx).is_ok();
+    });
+    match walked {
+        Walk::Done(len) if reported => Some(len),
+        _ => None,
+    }
+}
+
+/// Parse one call's arguments and report it.
+fn report(
+    text: &str,
+    call: Call,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
+    let name = slice(text, call.name.0, call.name.1);
+    let args_text = slice(text, call.args.0, call.args.1);
+    let args = json::parse_value(args_text, format, "arguments", name)
+        .map_err(|err| err.shifted(call.args.0))?;
+    let args = match args {
+        Value::Null => Value::Object(Map::new()),
+        other => other,
+    };
+    json::report_call(cx, format, call.begin, name.to_owned(), args, None)
 }
 
 fn partial_with(region: &str, start: RegionStart) -> Vec<PartialCall> {
@@ -445,6 +477,10 @@ impl ToolCallFormat for DeepSeekV3 {
         parse_with(region, start, Claim::Any, self.name(), cx)
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        scan_parse_with(text, start, Claim::Any, self.name(), cx)
+    }
+
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
         partial_with(region, start)
     }
@@ -512,6 +548,10 @@ impl ToolCallFormat for DeepSeekV31 {
         cx: &mut ParseCx<'_>,
     ) -> Result<(), NormalizeError> {
         parse_with(region, start, Claim::V31First, self.name(), cx)
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        scan_parse_with(text, start, Claim::V31First, self.name(), cx)
     }
 
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {

@@ -1,7 +1,9 @@
 //! MeetKai Functionary: v3.1 `<function=NAME>{…}</function>` and v3.2
 //! `NAME\n{…}>>>NAME\n{…}` with `all` for plain text.
 
-use super::tagged_json::{could_become, json_after, scan_value_then, skip_ws, value_body};
+use super::tagged_json::{
+    could_become, json_after, scan_value_then, skip_ws, value_body, value_then_read,
+};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
 use crate::normalizer::json::{self, JsonEnd, value_end};
@@ -90,6 +92,19 @@ impl ToolCallFormat for FunctionaryV31 {
             Ok((_, args)) => scan_value_then(text, args, Some(FUNCTION_CLOSE), at_eof),
             Err(answer) => answer,
         }
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart {
+            return None;
+        }
+        let ((from, to), args) = v31_head(text).ok()?;
+        let name = text.get(from..to)?;
+        value_then_read(text, args, Some(FUNCTION_CLOSE), |json| {
+            let (value, len) = json::value_prefix(json)?;
+            json::report_call(cx, V31, from, name.to_owned(), value, None).ok()?;
+            Some(len)
+        })
     }
 
     fn parse(
@@ -188,6 +203,29 @@ enum Segment {
 /// an `all` segment runs to the next `>>>` (or the end of the output);
 /// otherwise it is only its recipient line.
 fn segment(text: &str, at: usize, to_separator: bool, at_eof: bool) -> Result<Segment, RegionScan> {
+    match head(text, at, to_separator, at_eof)? {
+        Head::Text { from, to } => Ok(Segment::Text { from, to }),
+        Head::Call { name, args } => {
+            let end = match value_end(text, args) {
+                JsonEnd::Complete(end) => end,
+                JsonEnd::Incomplete => return Err(RegionScan::NeedMore),
+                // Claimed through the bad byte; the parser says what is wrong.
+                JsonEnd::Invalid(bad) => bad + 1,
+            };
+            Ok(Segment::Call { name, args, end })
+        }
+    }
+}
+
+/// A segment as far as its recipient line tells: [`Segment`] without the
+/// end of a call's arguments.
+enum Head {
+    Text { from: usize, to: usize },
+    Call { name: (usize, usize), args: usize },
+}
+
+/// [`segment`] up to the start of a call's arguments.
+fn head(text: &str, at: usize, to_separator: bool, at_eof: bool) -> Result<Head, RegionScan> {
     let len = name_run(text, at)?;
     let name = (at, at + len);
     let bytes = text.as_bytes();
@@ -202,17 +240,17 @@ fn segment(text: &str, at: usize, to_separator: bool, at_eof: bool) -> Result<Se
     };
     if text.get(at..at + len) == Some(ALL) {
         if !to_separator {
-            return Ok(Segment::Text {
+            return Ok(Head::Text {
                 from: header_end,
                 to: header_end,
             });
         }
         return match text.get(header_end..).and_then(|r| r.find(SEPARATOR)) {
-            Some(found) => Ok(Segment::Text {
+            Some(found) => Ok(Head::Text {
                 from: header_end,
                 to: header_end + found,
             }),
-            None if at_eof => Ok(Segment::Text {
+            None if at_eof => Ok(Head::Text {
                 from: header_end,
                 to: text.len(),
             }),
@@ -220,13 +258,7 @@ fn segment(text: &str, at: usize, to_separator: bool, at_eof: bool) -> Result<Se
         };
     }
     let args = json_after(text, header_end, b"{")?;
-    let end = match value_end(text, args) {
-        JsonEnd::Complete(end) => end,
-        JsonEnd::Incomplete => return Err(RegionScan::NeedMore),
-        // Claimed through the bad byte; the parser says what is wrong.
-        JsonEnd::Invalid(bad) => bad + 1,
-    };
-    Ok(Segment::Call { name, args, end })
+    Ok(Head::Call { name, args })
 }
 
 /// Where a segment chain starting at `at` ends (the output-start region:
@@ -268,6 +300,43 @@ fn scan_chain(text: &str, mut at: usize, at_eof: bool) -> RegionScan {
                 }
             }
         }
+    }
+}
+
+/// Whole-text shortcut: [`scan_chain`] at the end of the output (or one
+/// segment after an opener, `chain` false) with the segments reported to
+/// `cx` as they are read. `None` where that route could answer otherwise.
+fn scan_parse_segments(text: &str, chain: bool, cx: &mut ParseCx<'_>) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = if chain { 0 } else { SEPARATOR.len() };
+    let mut end_so_far = None;
+    loop {
+        let end = match head(text, at, chain, true) {
+            Ok(Head::Text { from, to }) => {
+                cx.text(text.get(from..to)?);
+                if !chain || to >= text.len() {
+                    return Some(to);
+                }
+                end_so_far = Some(to);
+                at = to + SEPARATOR.len();
+                continue;
+            }
+            Ok(Head::Call { name, args }) => {
+                let tool = text.get(name.0..name.1)?;
+                let (value, len) = json::value_prefix(text.get(args..)?)?;
+                json::report_call(cx, V32, name.0, tool.to_owned(), value, None).ok()?;
+                args + len
+            }
+            // `>>>` followed by something else ends the chain before it.
+            Err(RegionScan::NotACall) if chain => return end_so_far,
+            Err(_) => return None,
+        };
+        let next = skip_ws(bytes, end);
+        if !chain || !text.get(next..)?.starts_with(SEPARATOR) {
+            return Some(end);
+        }
+        end_so_far = Some(end);
+        at = next + SEPARATOR.len();
     }
 }
 
@@ -339,6 +408,10 @@ impl ToolCallFormat for FunctionaryV32 {
                 Err(answer) => answer,
             },
         }
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        scan_parse_segments(text, start == RegionStart::OutputStart, cx)
     }
 
     fn parse(

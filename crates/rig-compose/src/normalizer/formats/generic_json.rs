@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::tagged_json::{self, first_key, scan_value_then, skip_ws, value_body};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
-use crate::normalizer::json::{self, JsonEnd, string_end, value_end};
+use crate::normalizer::json::{self, CallShape, JsonEnd, string_end, value_end};
 
 const NAME: &str = "generic_json";
 /// The only keys the object may have.
@@ -127,6 +127,37 @@ impl ToolCallFormat for GenericJson {
             JsonEnd::Incomplete => RegionScan::NeedMore,
             JsonEnd::Invalid(_) => RegionScan::NotACall,
         }
+    }
+
+    /// The common shape only: one `tool_calls` or `tool_call` key whose
+    /// calls are read straight into `cx`.
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start != RegionStart::OutputStart || text.as_bytes().first() != Some(&b'{') {
+            return None;
+        }
+        let bytes = text.as_bytes();
+        let quote = skip_ws(bytes, 1);
+        let key_end = string_end(bytes, quote)?;
+        let value_at = match text.get(quote + 1..key_end - 1)? {
+            "tool_calls" | "tool_call" => {
+                let colon = skip_ws(bytes, key_end);
+                (bytes.get(colon) == Some(&b':')).then(|| skip_ws(bytes, colon + 1))?
+            }
+            _ => return None,
+        };
+        if !matches!(bytes.get(value_at), Some(b'{' | b'[')) {
+            return None;
+        }
+        // Offset 0, as `parse` reports these calls.
+        let value_end = value_at
+            + json::report_calls_prefix(text.get(value_at..)?, 0, NAME, CallShape::Any, cx)?;
+        let close = skip_ws(bytes, value_end);
+        if bytes.get(close) != Some(&b'}') {
+            return None;
+        }
+        let end = close + 1;
+        // A second object after this one is reported by the ordinary route.
+        (bytes.get(skip_ws(bytes, end)) != Some(&b'{')).then_some(end)
     }
 
     fn parse(

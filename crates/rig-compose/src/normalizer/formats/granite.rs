@@ -5,6 +5,7 @@
 use super::tagged_json::{CallJson, MarkedJson, call_json, json_after};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
+use crate::normalizer::json::CallShape;
 
 const GRANITE: &str = "granite";
 const GRANITE_20B: &str = "granite_20b_fc";
@@ -80,6 +81,15 @@ impl ToolCallFormat for Granite {
         match start {
             RegionStart::Opener(opener) => granite_layout(opener).scan(text, at_eof),
             RegionStart::OutputStart => RegionScan::NotACall,
+        }
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        match start {
+            RegionStart::Opener(opener) => {
+                granite_layout(opener).scan_parse(text, GRANITE, CallShape::Any, cx)
+            }
+            RegionStart::OutputStart => None,
         }
     }
 
@@ -173,6 +183,15 @@ impl ToolCallFormat for Granite20bFc {
             CallJson::NeedMore => RegionScan::NeedMore,
             CallJson::NotCalls => RegionScan::NotACall,
         }
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart {
+            return None;
+        }
+        // Only a call object is taken, as in `scan`.
+        let shape = CallShape::Calls { need_args: false };
+        FUNCTION_CALL_LAYOUT.scan_parse(text, GRANITE_20B, shape, cx)
     }
 
     fn parse(

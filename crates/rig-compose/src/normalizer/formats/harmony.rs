@@ -338,61 +338,87 @@ impl ToolCallFormat for Harmony {
             ));
         };
         let end = body_end(region, &header, true).map_or(region.len(), |end| end.body);
-        let body = slice(region, header.body, end);
-        let Some(tool) = header.tool(region) else {
-            if header.channel(region) == "analysis" {
-                cx.reasoning(body);
-            } else {
-                cx.text(body);
-            }
-            return Ok(());
+        report(region, &header, end, cx)
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let RegionStart::Opener(opener) = start else {
+            return None;
         };
-        let trimmed = body.trim_start();
-        let offset = header.body + body.len() - trimmed.len();
-        let trimmed = trimmed.trim_end();
-        let args = if trimmed.starts_with(['{', '[']) {
-            match json::parse_value(trimmed, NAME, "arguments", tool)
-                .map_err(|err| err.shifted(offset))?
-            {
-                Value::Null => Value::Object(Map::new()),
-                other => other,
-            }
-        } else if header.wants_json(region) {
-            return Err(NormalizeError::malformed(
-                NAME,
-                offset,
-                "expected JSON arguments after a json content type",
-            ));
-        } else {
-            Value::String(trimmed.to_owned())
-        };
-        let name_at = header.recipient.map_or(0, |(from, _)| from);
-        json::report_call(cx, NAME, name_at, tool.to_owned(), args, None)
+        let header = header(text, opener).ok()?;
+        let end = body_end(text, &header, true)?;
+        report(text.get(..end.region)?, &header, end.body, cx).ok()?;
+        Some(end.region)
     }
 
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
-        let RegionStart::Opener(opener) = start else {
-            return Vec::new();
-        };
-        let Ok(header) = header(region, opener) else {
-            return Vec::new();
-        };
-        let Some(tool) = header.tool(region) else {
-            return Vec::new();
-        };
-        let from = skip_ws(region, header.body);
-        let json = matches!(region.as_bytes().get(from), Some(b'{' | b'['));
-        let to = match value_end(region, from) {
-            JsonEnd::Complete(end) if json => end,
-            JsonEnd::Incomplete if json => region.len(),
-            _ => body_end(region, &header, false).map_or(region.len(), |end| end.body),
-        };
-        vec![PartialCall {
-            name: Some(tool.to_owned()),
-            id: None,
-            arguments: slice(region, from, to).to_owned(),
-        }]
+        partial(region, start)
     }
+}
+
+/// Report what the message of `region` with this `header` holds; its body
+/// ends at `end`.
+fn report(
+    region: &str,
+    header: &Header,
+    end: usize,
+    cx: &mut ParseCx<'_>,
+) -> Result<(), NormalizeError> {
+    let body = slice(region, header.body, end);
+    let Some(tool) = header.tool(region) else {
+        if header.channel(region) == "analysis" {
+            cx.reasoning(body);
+        } else {
+            cx.text(body);
+        }
+        return Ok(());
+    };
+    let trimmed = body.trim_start();
+    let offset = header.body + body.len() - trimmed.len();
+    let trimmed = trimmed.trim_end();
+    let args = if trimmed.starts_with(['{', '[']) {
+        match json::parse_value(trimmed, NAME, "arguments", tool)
+            .map_err(|err| err.shifted(offset))?
+        {
+            Value::Null => Value::Object(Map::new()),
+            other => other,
+        }
+    } else if header.wants_json(region) {
+        return Err(NormalizeError::malformed(
+            NAME,
+            offset,
+            "expected JSON arguments after a json content type",
+        ));
+    } else {
+        Value::String(trimmed.to_owned())
+    };
+    let name_at = header.recipient.map_or(0, |(from, _)| from);
+    json::report_call(cx, NAME, name_at, tool.to_owned(), args, None)
+}
+
+/// See [`ToolCallFormat::partial`].
+fn partial(region: &str, start: RegionStart) -> Vec<PartialCall> {
+    let RegionStart::Opener(opener) = start else {
+        return Vec::new();
+    };
+    let Ok(header) = header(region, opener) else {
+        return Vec::new();
+    };
+    let Some(tool) = header.tool(region) else {
+        return Vec::new();
+    };
+    let from = skip_ws(region, header.body);
+    let json = matches!(region.as_bytes().get(from), Some(b'{' | b'['));
+    let to = match value_end(region, from) {
+        JsonEnd::Complete(end) if json => end,
+        JsonEnd::Incomplete if json => region.len(),
+        _ => body_end(region, &header, false).map_or(region.len(), |end| end.body),
+    };
+    vec![PartialCall {
+        name: Some(tool.to_owned()),
+        id: None,
+        arguments: slice(region, from, to).to_owned(),
+    }]
 }
 
 #[cfg(test)]

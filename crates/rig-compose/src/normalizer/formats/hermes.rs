@@ -174,6 +174,13 @@ impl ToolCallFormat for Hermes {
         }
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let RegionStart::Opener(opener) = start else {
+            return None;
+        };
+        tagged_json::scan_parse(text, wrapper(opener)?, NAME, cx)
+    }
+
     fn parse(
         &self,
         region: &str,

@@ -89,6 +89,13 @@ impl ToolCallFormat for InternLm {
         }
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart {
+            return None;
+        }
+        tagged_json::scan_parse(text, tags(text).ok()?, NAME, cx)
+    }
+
     fn parse(
         &self,
         region: &str,

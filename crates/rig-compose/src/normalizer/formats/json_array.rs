@@ -12,7 +12,7 @@ use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{
     ParseCx, PartialCall, ReasoningTags, RegionScan, RegionStart, THINK_TAGS, ToolCallFormat,
 };
-use crate::normalizer::json;
+use crate::normalizer::json::{self, CallShape};
 
 /// One member of the family whose array sits between two tags.
 struct TaggedArray {
@@ -47,6 +47,27 @@ impl TaggedArray {
             Ok(_) => tagged_json::scan(text, self.tags(), at_eof),
             Err(answer) => answer,
         }
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart {
+            return None;
+        }
+        json_after(text, self.open.len(), b"[").ok()?;
+        if !self.short_form {
+            return tagged_json::scan_parse(text, self.tags(), self.name, cx);
+        }
+        tagged_json::scan_read(text, self.tags(), |body, offset| {
+            let (value, len) = json::value_prefix(body)?;
+            let items = match value {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            for item in items {
+                report_short_form(item, offset, self.name, cx).ok()?;
+            }
+            Some(len)
+        })
     }
 
     fn parse(&self, region: &str, cx: &mut ParseCx<'_>) -> Result<(), NormalizeError> {
@@ -255,6 +276,15 @@ macro_rules! tagged_array_format {
                 $spec.scan(text, start, at_eof)
             }
 
+            fn scan_parse(
+                &self,
+                text: &str,
+                start: RegionStart,
+                cx: &mut ParseCx<'_>,
+            ) -> Option<usize> {
+                $spec.scan_parse(text, start, cx)
+            }
+
             fn parse(
                 &self,
                 region: &str,
@@ -450,6 +480,14 @@ impl ToolCallFormat for Phi4Mini {
         }
     }
 
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart || text.as_bytes().get(FUNCTOOLS.len()) != Some(&b'[')
+        {
+            return None;
+        }
+        FUNCTOOLS_LAYOUT.scan_parse(text, "phi4_mini", CallShape::Any, cx)
+    }
+
     fn parse(
         &self,
         region: &str,
@@ -500,6 +538,14 @@ fn xlam_layout(start: RegionStart) -> MarkedJson {
             closer: None,
         },
     }
+}
+
+/// Bare and fenced JSON is everywhere: there only call objects count.
+fn xlam_guarded(start: RegionStart) -> bool {
+    matches!(
+        start,
+        RegionStart::OutputStart | RegionStart::Opener(0) | RegionStart::Opener(3)
+    )
 }
 
 /// Salesforce xLAM tool calls: a JSON array of call objects, bare at the
@@ -559,12 +605,7 @@ impl ToolCallFormat for Xlam {
 
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
         let layout = xlam_layout(start);
-        let guarded = matches!(
-            start,
-            RegionStart::OutputStart | RegionStart::Opener(0) | RegionStart::Opener(3)
-        );
-        if guarded {
-            // Bare and fenced JSON is everywhere; only call objects count.
+        if xlam_guarded(start) {
             let at = match json_after(text, layout.open_len, layout.accept) {
                 Ok(at) => at,
                 Err(answer) => return answer,
@@ -576,6 +617,15 @@ impl ToolCallFormat for Xlam {
             }
         }
         layout.scan(text, at_eof)
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let shape = if xlam_guarded(start) {
+            CallShape::Calls { need_args: true }
+        } else {
+            CallShape::Any
+        };
+        xlam_layout(start).scan_parse(text, XLAM, shape, cx)
     }
 
     fn parse(

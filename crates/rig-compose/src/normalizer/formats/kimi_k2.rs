@@ -270,29 +270,25 @@ impl ToolCallFormat for KimiK2 {
             }
         }
         for call in calls {
-            let id = slice(region, call.id.0, call.id.1);
-            let name = name_of(id);
-            let args_text = slice(region, call.args.0, call.args.1);
-            let args = if args_text.is_empty() {
-                Value::Object(Map::new())
-            } else {
-                match json::parse_value(args_text, NAME, "arguments", name)
-                    .map_err(|err| err.shifted(call.args.0))?
-                {
-                    Value::Null => Value::Object(Map::new()),
-                    other => other,
-                }
-            };
-            json::report_call(
-                cx,
-                NAME,
-                call.begin,
-                name.to_owned(),
-                args,
-                Some(id.to_owned()),
-            )?;
+            report(region, call, cx)?;
         }
         Ok(())
+    }
+
+    /// `scan` at the end of the output and `parse` in one walk, each call
+    /// reported as it is found.
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let RegionStart::Opener(opener) = start else {
+            return None;
+        };
+        let mut reported = true;
+        let walked = walk(text, opener, true, &mut |call| {
+            reported = reported && report(text, call, cx).is_ok();
+        });
+        match walked {
+            Walk::Done(len) if reported => Some(len),
+            _ => None,
+        }
     }
 
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
@@ -332,6 +328,31 @@ impl ToolCallFormat for KimiK2 {
         }
         out
     }
+}
+
+/// Parse one call's arguments and report it with its id.
+fn report(text: &str, call: Call, cx: &mut ParseCx<'_>) -> Result<(), NormalizeError> {
+    let id = slice(text, call.id.0, call.id.1);
+    let name = name_of(id);
+    let args_text = slice(text, call.args.0, call.args.1);
+    let args = if args_text.is_empty() {
+        Value::Object(Map::new())
+    } else {
+        match json::parse_value(args_text, NAME, "arguments", name)
+            .map_err(|err| err.shifted(call.args.0))?
+        {
+            Value::Null => Value::Object(Map::new()),
+            other => other,
+        }
+    };
+    json::report_call(
+        cx,
+        NAME,
+        call.begin,
+        name.to_owned(),
+        args,
+        Some(id.to_owned()),
+    )
 }
 
 #[cfg(test)]

@@ -79,7 +79,11 @@ impl ToolCallNormalizer for LfmNormalizer {
             from = end + END.len();
             let block = raw.get(body..end).unwrap_or_default();
             let kept = calls.len();
-            if fast_block(block, &mut calls).is_err() {
+            let fast = fast_block(block, |call| {
+                calls.push(call);
+                Ok(())
+            });
+            if fast.is_err() {
                 calls.truncate(kept);
                 tolerant_block(site, block, &mut calls)?;
             }
@@ -121,10 +125,15 @@ fn calls_region(block: &str) -> &str {
 
 // ── Fast path: one forward pass over well-formed blocks ───────────────────
 
-/// Parse a well-formed block, appending its calls; [`Bail`] on anything
-/// else (the caller then re-parses the block with [`tolerant_block`]).
-/// Shared with the `lfm2` format, which finds blocks its own way.
-pub(crate) fn fast_block(block: &str, calls: &mut Vec<ToolInvocation>) -> Result<(), Bail> {
+/// Parse a well-formed block, handing each call to `push` as it is read;
+/// [`Bail`] on anything else, or when `push` says so (the caller then drops
+/// what it took and re-parses the block with [`tolerant_block`]). Shared
+/// with the `lfm2` format, which finds blocks its own way and takes the
+/// calls straight into its parse context.
+pub(crate) fn fast_block(
+    block: &str,
+    mut push: impl FnMut(ToolInvocation) -> Result<(), Bail>,
+) -> Result<(), Bail> {
     let mut cur = Cursor::new(calls_region(block));
     loop {
         cur.skip_ws();
@@ -136,7 +145,7 @@ pub(crate) fn fast_block(block: &str, calls: &mut Vec<ToolInvocation>) -> Result
             }
             Some(_) => {}
         }
-        calls.push(fast_call(&mut cur)?);
+        push(fast_call(&mut cur)?)?;
         cur.skip_ws();
         match cur.peek() {
             None => return Ok(()),
@@ -312,7 +321,11 @@ mod tests {
 
     fn fast(block: &str) -> Result<Vec<ToolInvocation>, Bail> {
         let mut calls = Vec::new();
-        fast_block(block, &mut calls).map(|()| calls)
+        fast_block(block, |call| {
+            calls.push(call);
+            Ok(())
+        })
+        .map(|()| calls)
     }
 
     fn tolerant(block: &str) -> Result<Vec<ToolInvocation>, KernelError> {

@@ -12,11 +12,13 @@ use super::lfm::{fast_block, tolerant_block};
 use super::pythonic::partial_calls;
 use super::special::{skip_ws, slice};
 use super::tagged_json;
+use crate::normalizer::ToolInvocation;
 use crate::normalizer::diag::Site;
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
 use crate::normalizer::json;
 use crate::normalizer::limits::MAX_NESTING_DEPTH;
+use crate::normalizer::literal::Bail;
 use crate::normalizer::scan::scan_quoted;
 use crate::registry::KernelError;
 
@@ -133,6 +135,19 @@ fn find_end(text: &str, from: usize) -> Option<usize> {
             return Some(at);
         }
         at += 1;
+    }
+}
+
+/// Report one call of a block.
+fn report(cx: &mut ParseCx<'_>, call: ToolInvocation) -> Result<(), NormalizeError> {
+    // Both LFM parsers only accept names made of identifier bytes, so the
+    // call is valid as it is; only a doubled name (`getget`) needs the
+    // shared check and its warning.
+    if repeats(&call.name) {
+        json::report_call(cx, NAME, 0, call.name, call.args, None)
+    } else {
+        cx.call(call, None);
+        Ok(())
     }
 }
 
@@ -269,20 +284,18 @@ impl ToolCallFormat for Lfm2 {
             let offset = START.len() + block.len() - trimmed.len();
             return tagged_json::parse_calls_json(trimmed.trim_end(), offset, NAME, cx);
         }
-        let mut calls = Vec::with_capacity(2);
-        if fast_block(block, &mut calls).is_err() {
-            calls.clear();
-            tolerant_block(Site::new(region), block, &mut calls).map_err(located)?;
+        // Well-formed blocks go straight into `cx`; anything else is undone
+        // and read by the tolerant parser.
+        let (calls, warnings) = (cx.calls.len(), cx.warnings.len());
+        if fast_block(block, |call| report(cx, call).map_err(|_| Bail)).is_ok() {
+            return Ok(());
         }
+        cx.calls.truncate(calls);
+        cx.warnings.truncate(warnings);
+        let mut calls = Vec::new();
+        tolerant_block(Site::new(region), block, &mut calls).map_err(located)?;
         for call in calls {
-            // Both LFM parsers only accept names made of identifier bytes,
-            // so the call is valid as it is; only a doubled name (`getget`)
-            // needs the shared check and its warning.
-            if repeats(&call.name) {
-                json::report_call(cx, NAME, 0, call.name, call.args, None)?;
-            } else {
-                cx.call(call, None);
-            }
+            report(cx, call)?;
         }
         Ok(())
     }

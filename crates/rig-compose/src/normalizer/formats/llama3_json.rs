@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::tagged_json::{self, CallJson, skip_ws};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
-use crate::normalizer::json::{self, JsonEnd, value_end};
+use crate::normalizer::json::{self, CallShape, JsonEnd, value_end};
 use crate::normalizer::limits::MAX_NESTING_DEPTH;
 use crate::normalizer::literal::{Bail, Fast};
 use crate::normalizer::scan::{Cursor, is_name_byte, skip_quoted};
@@ -314,6 +314,52 @@ impl ToolCallFormat for Llama3Json {
                 None => return RegionScan::NeedMore,
                 Some(b';') => pos = next + 1,
                 Some(_) => return RegionScan::Complete(end),
+            }
+        }
+    }
+
+    /// `scan` at the end of the output and `parse` in one walk: JSON items
+    /// are read once, straight into calls.
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let bytes = text.as_bytes();
+        let (tagged, mut pos) = first_item(start);
+        let mut first = true;
+        loop {
+            let at = skip_ws(bytes, pos);
+            if !first && at >= text.len() {
+                return Some(pos);
+            }
+            let end = match bytes.get(at) {
+                Some(b'{' | b'[') => {
+                    let shape = if tagged {
+                        CallShape::Any
+                    } else {
+                        CallShape::Calls { need_args: true }
+                    };
+                    at + json::report_calls_prefix(text.get(at..)?, at, NAME, shape, cx)?
+                }
+                _ => match item(text, at, tagged) {
+                    Ok(Item::Builtin {
+                        name_end,
+                        open,
+                        end,
+                    }) => {
+                        let name = text.get(at..name_end)?;
+                        let args = kwargs(text.get(open + 1..end - 1)?, open + 1, name).ok()?;
+                        let args = Value::Object(args);
+                        json::report_call(cx, NAME, at, name.to_owned(), args, None).ok()?;
+                        end
+                    }
+                    // A dangling `;` stays with the calls it follows.
+                    Err(NoItem::NotACall) if !first => return Some(pos),
+                    _ => return None,
+                },
+            };
+            first = false;
+            let next = skip_ws(bytes, end);
+            match bytes.get(next) {
+                Some(b';') => pos = next + 1,
+                _ => return Some(end),
             }
         }
     }

@@ -4,7 +4,7 @@
 use super::tagged_json::{self, could_become, skip_ws};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan, RegionStart, ToolCallFormat};
-use crate::normalizer::json::{JsonEnd, value_end};
+use crate::normalizer::json::{self, CallShape, JsonEnd, value_end};
 
 const NAME: &str = "minimax_m1";
 const OPEN: &str = "<tool_calls>";
@@ -136,6 +136,27 @@ impl ToolCallFormat for MiniMaxM1 {
             at = skip_ws(bytes, end);
         }
         Ok(())
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        let RegionStart::Opener(_) = start else {
+            return None;
+        };
+        let bytes = text.as_bytes();
+        let mut at = skip_ws(bytes, OPEN.len());
+        while bytes.get(at) == Some(&b'{') {
+            let end =
+                at + json::report_calls_prefix(text.get(at..)?, at, NAME, CallShape::Any, cx)?;
+            at = skip_ws(bytes, end);
+            let rest = text.get(at..)?;
+            if rest.starts_with(CLOSE) {
+                return Some(at + CLOSE.len());
+            }
+            if rest.is_empty() || could_become(rest, CLOSE) {
+                return Some(end);
+            }
+        }
+        None
     }
 
     fn partial(&self, region: &str, _start: RegionStart) -> Vec<PartialCall> {

@@ -2,12 +2,14 @@
 //! v11) or by `name{arguments}` (v11+, optionally with `[CALL_ID]` and
 //! `[ARGS]` tokens).
 
-use super::tagged_json::{self, could_become, scan_value_then, skip_ws, value_body};
+use super::tagged_json::{
+    self, could_become, scan_value_then, skip_ws, value_body, value_then_read,
+};
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{
     ParseCx, PartialCall, ReasoningTags, RegionScan, RegionStart, THINK_TAGS, ToolCallFormat,
 };
-use crate::normalizer::json;
+use crate::normalizer::json::{self, CallShape};
 use crate::normalizer::scan::is_name_byte;
 
 const NAME: &str = "mistral";
@@ -165,6 +167,24 @@ impl ToolCallFormat for Mistral {
                 scan_value_then(text, at, None, at_eof)
             }
             Err(answer) => answer,
+        }
+    }
+
+    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+        if start == RegionStart::OutputStart {
+            return None;
+        }
+        match layout(text).ok()? {
+            Layout::Json { at } => {
+                tagged_json::value_then_parse(text, at, None, NAME, CallShape::Any, cx)
+            }
+            Layout::Named { name, id, args } => value_then_read(text, args, None, |json| {
+                let (value, len) = json::value_prefix(json)?;
+                let tool = slice(text, name).to_owned();
+                let id = id.map(|id| slice(text, id).to_owned());
+                json::report_call(cx, NAME, name.0, tool, value, id).ok()?;
+                Some(len)
+            }),
         }
     }
 

@@ -7,7 +7,7 @@
 
 use crate::normalizer::error::NormalizeError;
 use crate::normalizer::format::{ParseCx, PartialCall, RegionScan};
-use crate::normalizer::json::{self, JsonEnd, string_end, value_end};
+use crate::normalizer::json::{self, CALL_OPENING_KEYS, CallShape, JsonEnd, string_end, value_end};
 
 /// How a tagged-JSON region is delimited.
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +113,53 @@ pub(crate) fn scan(text: &str, tags: Tags, at_eof: bool) -> RegionScan {
     match rest.find(tags.close) {
         Some(found) => RegionScan::Complete(after + found + tags.close.len()),
         None => RegionScan::NeedMore,
+    }
+}
+
+/// Whole-text shortcut for [`scan`] at the end of the output followed by
+/// [`parse`]: one pass over the JSON instead of a scan and a parse. `None`
+/// whenever the answer could differ from that route (errors included), so
+/// the caller then takes it.
+pub(crate) fn scan_parse(
+    text: &str,
+    tags: Tags,
+    format: &'static str,
+    cx: &mut ParseCx<'_>,
+) -> Option<usize> {
+    scan_read(text, tags, |json, at| {
+        json::report_calls_prefix(json, at, format, CallShape::Any, cx)
+    })
+}
+
+/// [`scan_parse`] with the reading of the JSON left to `read`, which gets
+/// the text from the JSON on and its offset in the region, reports what it
+/// holds and answers its length (or `None`).
+pub(crate) fn scan_read(
+    text: &str,
+    tags: Tags,
+    read: impl FnOnce(&str, usize) -> Option<usize>,
+) -> Option<usize> {
+    if tags.require_call_key {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let start = skip_ws(bytes, tags.open_len);
+    if !matches!(bytes.get(start), Some(b'{' | b'[')) {
+        return None;
+    }
+    let json_end = start + read(text.get(start..)?, start)?;
+    let after = skip_ws(bytes, json_end);
+    let rest = text.get(after..)?;
+    if rest.starts_with(tags.close) {
+        Some(after + tags.close.len())
+    } else if rest.is_empty()
+        && tags.close_optional_at_eof
+        // [`body`] would cut such a closer off the JSON.
+        && !text.ends_with(tags.close)
+    {
+        Some(json_end)
+    } else {
+        None
     }
 }
 
@@ -339,6 +386,20 @@ impl MarkedJson {
         }
     }
 
+    /// Whole-text shortcut for [`scan`](Self::scan) at the end of the
+    /// output followed by [`parse`](Self::parse); see [`scan_parse`].
+    /// `shape` says which call documents to take.
+    pub(crate) fn scan_parse(
+        self,
+        text: &str,
+        format: &'static str,
+        shape: CallShape,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        let at = json_after(text, self.open_len, self.accept).ok()?;
+        value_then_parse(text, at, self.closer, format, shape, cx)
+    }
+
     /// The JSON of a complete region and its offset in the region.
     pub(crate) fn body(self, region: &str) -> (&str, usize) {
         let at = skip_ws(region.as_bytes(), self.open_len);
@@ -362,22 +423,9 @@ impl MarkedJson {
     }
 }
 
-/// Keys a call object may begin with. A bare JSON value whose first key is
-/// complete and is none of these is not a call, so formats with markerless
-/// calls can let ordinary JSON go without waiting for its end.
-const CALL_OPENING_KEYS: [&str; 10] = [
-    "name",
-    "tool_name",
-    "function",
-    "arguments",
-    "parameters",
-    "input",
-    "args",
-    "id",
-    "tool_call_id",
-    "type",
-];
-
+// A bare JSON value whose first key is complete and is none of
+// `CALL_OPENING_KEYS` is not a call, so formats with markerless calls can let
+// ordinary JSON go without waiting for its end.
 /// Whether the complete JSON object `object` is a call: it has a top-level
 /// string `name` / `tool_name` (and, with `need_args`, an arguments key
 /// too, so that `{"name": "Ada", "age": 36}` is not taken for a call), or
@@ -531,6 +579,50 @@ pub(crate) fn scan_value_then(
             JsonEnd::Invalid(bad) => RegionScan::Complete(past_char(text, bad)),
         },
         Some(_) => RegionScan::Complete(end),
+    }
+}
+
+/// Whole-text shortcut for [`scan_value_then`] at the end of the output
+/// followed by reporting the calls of [`value_body`]: `None` whenever that
+/// route could answer differently (errors, a second object, a closer the
+/// body would cut off), so the caller then takes it.
+pub(crate) fn value_then_parse(
+    text: &str,
+    at: usize,
+    closer: Option<&str>,
+    format: &'static str,
+    shape: CallShape,
+    cx: &mut ParseCx<'_>,
+) -> Option<usize> {
+    value_then_read(text, at, closer, |json| {
+        json::report_calls_prefix(json, at, format, shape, cx)
+    })
+}
+
+/// [`value_then_parse`] with the reading of the value left to `read`,
+/// which gets the text from the value on and answers the value's length
+/// (or `None`).
+pub(crate) fn value_then_read(
+    text: &str,
+    at: usize,
+    closer: Option<&str>,
+    read: impl FnOnce(&str) -> Option<usize>,
+) -> Option<usize> {
+    let end = at + read(text.get(at..)?)?;
+    let bytes = text.as_bytes();
+    let next = skip_ws(bytes, end);
+    let rest = text.get(next..)?;
+    if let Some(close) = closer {
+        if rest.starts_with(close) {
+            return Some(next + close.len());
+        }
+        if text.get(..end)?.ends_with(close) {
+            return None;
+        }
+    }
+    match rest.as_bytes().first() {
+        Some(b'{') if bytes.get(at) == Some(&b'{') => None,
+        _ => Some(end),
     }
 }
 

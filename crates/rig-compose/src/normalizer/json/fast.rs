@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 
-use super::{ARG_KEYS, CallFields, CallItem, ID_KEYS, NAME_KEYS};
+use super::{CallFields, CallItem, Part};
 use crate::normalizer::limits::MAX_NESTING_DEPTH;
 
 /// `text` as exactly one JSON value with only JSON whitespace around it,
@@ -49,6 +49,54 @@ pub(super) fn call_doc(text: &str) -> Option<Doc> {
     };
     reader.finish()?;
     Some(doc)
+}
+
+/// The value that starts `text`, and the index just past it; what follows
+/// is left to the caller. `None` when the serde route should decide.
+pub(super) fn value_prefix(text: &str) -> Option<(Value, usize)> {
+    let mut reader = Reader::new(text);
+    let value = reader.value()?;
+    Some((value, reader.pos))
+}
+
+/// Read the call document (one object, or an array of objects) that
+/// starts `text`, handing each call object's fields to `each` as soon as it
+/// is read, with its index in the document. Returns the index just past the
+/// document; `None` when the serde route should decide (an element that is
+/// not an object included) or when `each` says stop.
+pub(super) fn each_call_prefix(
+    text: &str,
+    mut each: impl FnMut(&mut CallFields, usize) -> Option<()>,
+) -> Option<usize> {
+    let mut reader = Reader::new(text);
+    let mut read = |reader: &mut Reader<'_>, index| {
+        let mut fields = CallFields::default();
+        reader.fields_into(&mut fields)?;
+        each(&mut fields, index)
+    };
+    match reader.peek()? {
+        b'{' => read(&mut reader, 0)?,
+        b'[' => {
+            reader.enter()?;
+            if !reader.closes_empty(b']') {
+                let mut index = 0;
+                loop {
+                    reader.skip_ws();
+                    if reader.peek()? != b'{' {
+                        return None;
+                    }
+                    read(&mut reader, index)?;
+                    index += 1;
+                    if !reader.separator(b']')? {
+                        break;
+                    }
+                }
+            }
+            reader.leave();
+        }
+        _ => return None,
+    }
+    Some(reader.pos)
 }
 
 struct Reader<'a> {
@@ -226,49 +274,55 @@ impl<'a> Reader<'a> {
     /// A call object read into its recognised fields, with the reader at
     /// its `{`. Every key may appear once, as in any strict object.
     fn fields(&mut self) -> Option<CallFields> {
-        self.enter()?;
         let mut fields = CallFields::default();
+        self.fields_into(&mut fields)?;
+        Some(fields)
+    }
+
+    /// [`fields`](Self::fields) into a record the caller owns (the record
+    /// is big enough that moving it around shows).
+    fn fields_into(&mut self, fields: &mut CallFields) -> Option<()> {
+        self.enter()?;
         if !self.closes_empty(b'}') {
+            let mut first = true;
             loop {
                 let key = self.key()?;
-                self.field(&mut fields, key)?;
+                fields.note_key(&key, matches!(key, Cow::Owned(_)), first);
+                first = false;
+                self.field(fields, key)?;
                 if !self.separator(b'}')? {
                     break;
                 }
             }
         }
         self.leave();
-        Some(fields)
+        Some(())
     }
 
     /// Read the value of `key` into its place in `fields`.
     fn field(&mut self, fields: &mut CallFields, key: Cow<'a, str>) -> Option<()> {
         let key = key.as_ref();
-        let slot = if let Some(i) = NAME_KEYS.iter().position(|k| *k == key) {
-            fields.names.get_mut(i)?
-        } else if let Some(i) = ARG_KEYS.iter().position(|k| *k == key) {
-            fields.args.get_mut(i)?
-        } else if let Some(i) = ID_KEYS.iter().position(|k| *k == key) {
-            fields.ids.get_mut(i)?
-        } else {
-            if fields.others.iter().any(|k| k == key)
-                || (key == "function" && fields.function.is_some())
-            {
+        if let Some(part) = Part::of(key) {
+            // serde reports a repeat with its location.
+            if !fields.first_time(part) {
                 return None;
             }
-            self.skip_ws();
-            if key == "function" && self.peek()? == b'{' {
-                fields.function = Some(Box::new(self.fields()?));
-            } else {
-                self.value()?;
-                fields.others.push(key.to_owned());
-            }
+            let value = self.value()?;
+            fields.offer(part, value);
             return Some(());
-        };
-        if slot.is_some() {
+        }
+        if fields.others.iter().any(|k| k == key)
+            || (key == "function" && fields.function.is_some())
+        {
             return None;
         }
-        *slot = Some(self.value()?);
+        self.skip_ws();
+        if key == "function" && self.peek()? == b'{' {
+            fields.function = Some(Box::new(self.fields()?));
+        } else {
+            self.value()?;
+            fields.others.push(key.to_owned());
+        }
         Some(())
     }
 
