@@ -110,14 +110,15 @@ impl MarkerSet {
             let mut partial = false;
             // Only markers with this first byte can match, or be cut off,
             // here; the others would fail on their first byte.
-            // With eight bytes at hand, a marker whose first eight (or
-            // fewer) bytes differ can neither match nor be cut off here.
-            let head = rest.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
+            // A marker that differs from the text within their first eight
+            // bytes (as far as both go) can neither match nor be cut off
+            // here; one word comparison tells.
+            let (head, known) = head_word(rest);
             for ((marker, kind), &(prefix, mask)) in
                 self.bucket(rest.first().copied().unwrap_or_default())
             {
                 let m = marker.as_bytes();
-                if head.is_some_and(|head| head & mask != prefix) {
+                if (head ^ prefix) & mask & known != 0 {
                     continue;
                 }
                 if rest.starts_with(m) {
@@ -158,6 +159,15 @@ impl MarkerSet {
                 .position(|&b| self.is_first.get(usize::from(b)).copied().unwrap_or(false)),
         };
         hit.map(|at| from + at)
+    }
+}
+
+/// The first (up to) eight bytes of `text` as a little-endian word, and
+/// the mask of the bytes it has (same layout as [`prefix_of`]).
+fn head_word(text: &[u8]) -> (u64, u64) {
+    match text.first_chunk::<8>() {
+        Some(bytes) => (u64::from_le_bytes(*bytes), u64::MAX),
+        None => prefix_of(text),
     }
 }
 
@@ -262,6 +272,11 @@ mod tests {
             Found::Partial(17)
         );
         assert!(matches!(s.find("<tool_calls", 0, false), Found::Partial(0)));
+        // Tails shorter than a word: only a real prefix is held back.
+        assert_eq!(s.find("a <thi", 0, false), Found::Partial(2));
+        assert_eq!(s.find("a <ti", 0, false), Found::Nothing);
+        assert_eq!(s.find("a <", 0, false), Found::Partial(2));
+        assert_eq!(s.find("<tx <t", 0, false), Found::Partial(4));
         // `<a>` is complete, but `<a>b` could still follow.
         let nested = MarkerSet::new([
             ("<a>", MarkerKind::ReasoningClose),

@@ -42,6 +42,12 @@ pub(crate) trait Sink {
     fn wants_partial(&self) -> bool {
         false
     }
+    /// Whether [`pending`](Self::pending) would send anything for
+    /// `partial` (a re-scan that cannot complete the region stops short
+    /// when not).
+    fn has_news(&self, partial: &[PartialCall]) -> bool {
+        !partial.is_empty()
+    }
     /// A region that was pending turned out not to be a call after all.
     fn discard_pending(&mut self) {}
     /// Whether calls of the region in progress were announced, so that the
@@ -93,10 +99,8 @@ struct Markers {
     /// Per reasoning closing tag: that tag, plus the openers of formats
     /// whose calls inside reasoning are real.
     reasoning: Vec<(&'static str, MarkerSet)>,
-    end_bytes: [bool; 256],
-    /// The closing markers of the active candidates, when every candidate
-    /// lists them.
-    end_markers: Option<EndMarkers>,
+    /// When bytes arriving can complete a region of the active candidates.
+    ends: EndCheck,
     any_bare: bool,
 }
 
@@ -112,7 +116,6 @@ impl Markers {
         let opener = |candidate, opener| MarkerKind::Opener { candidate, opener };
         let mut visible = Vec::new();
         let mut closes: Vec<&'static str> = Vec::new();
-        let mut end_bytes = [false; 256];
         for (i, format) in &active {
             for (j, marker) in format.openers().iter().enumerate() {
                 visible.push((*marker, opener(*i, j)));
@@ -121,11 +124,6 @@ impl Markers {
                 visible.push((tags.open, MarkerKind::ReasoningOpen { close: tags.close }));
                 if !closes.contains(&tags.close) {
                     closes.push(tags.close);
-                }
-            }
-            for &b in format.end_bytes() {
-                if let Some(slot) = end_bytes.get_mut(usize::from(b)) {
-                    *slot = true;
                 }
             }
         }
@@ -143,21 +141,10 @@ impl Markers {
                 (close, MarkerSet::new(markers))
             })
             .collect();
-        let end_markers = active
-            .iter()
-            .all(|(_, f)| !f.end_markers().is_empty())
-            .then(|| {
-                EndMarkers::new(
-                    active
-                        .iter()
-                        .flat_map(|(_, f)| f.end_markers().iter().copied()),
-                )
-            });
         Self {
             visible: MarkerSet::new(visible),
             reasoning,
-            end_bytes,
-            end_markers,
+            ends: EndCheck::new(active.iter().map(|(_, f)| f.as_ref())),
             any_bare: active.iter().any(|(_, f)| f.bare_at_start()),
         }
     }
@@ -226,6 +213,44 @@ impl EndMarkers {
     }
 }
 
+/// Whether text that arrived can have completed a pending region of some
+/// set of formats: their closing markers when every one lists them, else
+/// their end bytes.
+enum EndCheck {
+    Markers(EndMarkers),
+    Bytes([bool; 256]),
+}
+
+impl EndCheck {
+    fn new<'f>(formats: impl Iterator<Item = &'f dyn ToolCallFormat> + Clone) -> Self {
+        if formats.clone().all(|f| !f.end_markers().is_empty()) {
+            return Self::Markers(EndMarkers::new(
+                formats.flat_map(|f| f.end_markers().iter().copied()),
+            ));
+        }
+        let mut table = [false; 256];
+        for &b in formats.flat_map(|f| f.end_bytes().iter()) {
+            if let Some(slot) = table.get_mut(usize::from(b)) {
+                *slot = true;
+            }
+        }
+        Self::Bytes(table)
+    }
+
+    /// See [`Segmenter::may_complete`].
+    fn after(&self, text: &str, arrived: usize) -> bool {
+        match self {
+            Self::Markers(ends) => ends.ends_after(text, arrived),
+            Self::Bytes(table) => text
+                .as_bytes()
+                .get(arrived..)
+                .unwrap_or_default()
+                .iter()
+                .any(|&b| table.get(usize::from(b)).copied().unwrap_or(true)),
+        }
+    }
+}
+
 impl Options {
     fn policy(&self, format: &dyn ToolCallFormat) -> ReasoningCalls {
         self.reasoning_calls
@@ -245,6 +270,10 @@ pub(crate) struct Prepared {
     sharing: Vec<Vec<Vec<(usize, usize)>>>,
     /// Candidates whose calls may start bare, as `(candidate, 0)`.
     bare: Vec<(usize, usize)>,
+    /// Per candidate, its own end check: a waiting region is re-scanned
+    /// on the ends of the candidate it waits on (see
+    /// [`Segmenter::may_complete`]).
+    own_ends: Vec<EndCheck>,
 }
 
 impl Prepared {
@@ -254,7 +283,7 @@ impl Prepared {
             sets.extend((0..options.candidates.len()).map(|i| Markers::build(&options, Some(i))));
         }
         let candidates = &options.candidates;
-        let sharing = candidates
+        let sharing: Vec<Vec<Vec<(usize, usize)>>> = candidates
             .iter()
             .map(|format| {
                 format
@@ -273,17 +302,31 @@ impl Prepared {
                     .collect()
             })
             .collect();
-        let bare = candidates
+        let bare: Vec<(usize, usize)> = candidates
             .iter()
             .enumerate()
             .filter(|(_, f)| f.bare_at_start())
             .map(|(i, _)| (i, 0))
+            .collect();
+        let own_ends = candidates
+            .iter()
+            .map(|f| EndCheck::new(std::iter::once(f.as_ref())))
             .collect();
         Self {
             options,
             sets,
             sharing,
             bare,
+            own_ends,
+        }
+    }
+
+    /// The end check for the region `waiting` waits on, or for every
+    /// active candidate when none waits.
+    fn ends_of(&self, waiting: Option<Waiting>, locked: Option<usize>) -> Option<&EndCheck> {
+        match waiting {
+            Some(w) => self.own_ends.get(w.candidate),
+            None => self.markers(locked).map(|m| &m.ends),
         }
     }
 
@@ -318,6 +361,10 @@ pub(crate) struct Segmenter {
     /// the same region start at that candidate; a marker, once found
     /// whole, stays found, so they need not search for it either.
     waiting: Option<Waiting>,
+    /// Set by the streamer for one run: no byte that can complete the
+    /// waiting region arrived since its last scan (see
+    /// [`set_no_end`](Self::set_no_end)).
+    no_end: bool,
 }
 
 /// See [`Segmenter::waiting`].
@@ -363,6 +410,7 @@ impl Segmenter {
             mode,
             at_start: true,
             waiting: None,
+            no_end: false,
         }
     }
 
@@ -373,28 +421,31 @@ impl Segmenter {
             .map(|f| f.name())
     }
 
-    /// Whether text appended at `arrived` to a pending region that starts
-    /// at `text[0]` can have completed it: a closing marker ends within it,
-    /// or (for formats without closing markers) an end byte arrived.
+    /// Whether text appended at `arrived` to the pending region (which
+    /// starts at, or after whitespace at, `text[0]`) can have completed it:
+    /// a closing marker of the candidate it waits on ends within the new
+    /// text, or (when it lists none) one of its end bytes arrived. Only
+    /// that candidate matters: the ones before it said "not a call", and
+    /// the ones after it are asked once it says so too, which a later
+    /// re-scan (growth, an end, or the end of the output) finds, so their
+    /// ends could only make the stream re-scan sooner, never change what
+    /// it reports.
     pub(crate) fn may_complete(&self, text: &str, arrived: usize) -> bool {
-        let Some(markers) = self.prepared.markers(self.locked) else {
-            return true;
-        };
-        match &markers.end_markers {
-            Some(ends) => ends.ends_after(text, arrived),
-            None => text
-                .as_bytes()
-                .get(arrived..)
-                .unwrap_or_default()
-                .iter()
-                .any(|&b| {
-                    markers
-                        .end_bytes
-                        .get(usize::from(b))
-                        .copied()
-                        .unwrap_or(true)
-                }),
+        match self.prepared.ends_of(self.waiting, self.locked) {
+            Some(ends) => ends.after(text, arrived),
+            None => true,
         }
+    }
+
+    /// Tell the next run that no closing marker or end byte of the waiting
+    /// region arrived since it was last scanned, so it cannot be complete
+    /// yet (the end of the output aside), and that the re-scan only looks
+    /// for news to stream: it reads the waiting candidate's partial calls
+    /// first and skips the scan when they bring nothing new. Not scanning
+    /// only delays finding that the region is not a call, until the
+    /// streamer's next full re-scan.
+    pub(crate) fn set_no_end(&mut self, no_end: bool) {
+        self.no_end = no_end;
     }
 
     /// When `text`, arriving with nothing held back and no region pending,
@@ -689,11 +740,29 @@ impl Segmenter {
                 }
             });
         let bare = opener.is_none();
-        let first_asked = match self.waiting {
-            Some(w) if w.offset == base + at && w.opener.is_none() == bare => w.candidate,
-            _ => 0,
+        let (first_asked, waited) = match self.waiting {
+            Some(w) if w.offset == base + at && w.opener.is_none() == bare => (w.candidate, true),
+            _ => (0, false),
         };
-        for (candidate, format, start) in asks.filter(|(i, _, _)| *i >= first_asked) {
+        let mut asks = asks.filter(|(i, _, _)| *i >= first_asked).peekable();
+        // See `set_no_end`: the partial calls read here are passed on below
+        // when the scan confirms that the region still waits.
+        let mut early: Option<(usize, Vec<PartialCall>)> = None;
+        if waited
+            && std::mem::take(&mut self.no_end)
+            && !at_eof
+            && rest.len() <= MAX_INPUT_BYTES
+            && sink.wants_partial()
+            && let Some(&(candidate, format, start)) = asks.peek()
+            && candidate == first_asked
+        {
+            let partial = format.partial(rest, start);
+            if !sink.has_news(&partial) {
+                return Ok(Step::Stop(Stop::Wait { at, region: true }));
+            }
+            early = Some((candidate, partial));
+        }
+        for (candidate, format, start) in asks {
             if at_eof
                 && self.prepared.options.one_pass
                 && let Some(step) = self.scan_parse(rest, at, base, format.as_ref(), start, sink)
@@ -733,7 +802,11 @@ impl Segmenter {
                         candidate,
                     });
                     if sink.wants_partial() {
-                        sink.pending(format.partial(rest, start));
+                        let partial = match early.take() {
+                            Some((read, partial)) if read == candidate => partial,
+                            _ => format.partial(rest, start),
+                        };
+                        sink.pending(partial);
                     }
                     return Ok(Step::Stop(Stop::Wait { at, region: true }));
                 }
@@ -855,6 +928,47 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalizer::formats::{Hermes, Mistral};
+
+    struct Quiet;
+    impl Sink for Quiet {
+        fn text(&mut self, _: &str) {}
+        fn reasoning(&mut self, _: &str) {}
+        fn region(&mut self, _: RegionOutput) {}
+    }
+
+    fn segmenter(candidates: Vec<Arc<dyn ToolCallFormat>>) -> Segmenter {
+        Segmenter::new(Arc::new(Prepared::new(Options {
+            candidates,
+            reasoning_calls: None,
+            schemas: None,
+            starts_in_reasoning: false,
+            strict_bare: false,
+            one_pass: false,
+        })))
+    }
+
+    #[test]
+    fn a_waiting_region_is_rescanned_on_its_own_candidates_ends() {
+        let mut seg = segmenter(vec![Arc::new(Mistral), Arc::new(Hermes)]);
+        // Before any region waits, every candidate's ends count: Mistral
+        // lists no closing markers, so its end bytes do.
+        assert!(seg.may_complete("ab[", 2));
+        let text = "<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": \"[\"";
+        let stop = seg.advance(text, 0, 0, false, &mut Quiet).unwrap();
+        assert_eq!(
+            stop,
+            Stop::Wait {
+                at: 0,
+                region: true
+            }
+        );
+        // The region waits on Hermes: only its closing tags count.
+        assert!(!seg.may_complete(text, 40));
+        let closed = format!("{text}}}}}</tool_call>");
+        assert!(seg.may_complete(&closed, text.len()));
+        assert!(!seg.may_complete(&format!("{text} </tool"), text.len()));
+    }
 
     #[test]
     fn end_markers_count_only_when_they_end_in_the_new_bytes() {

@@ -2,6 +2,7 @@
 
 use super::error::NormalizeError;
 use super::format::{NormalizeWarning, ParsedCall, PartialCall};
+use super::scan::is_name_byte;
 use super::segment::{Plain, RegionOutput, Segmenter, Sink, Stop};
 use super::text::Normalized;
 
@@ -124,6 +125,10 @@ pub struct StreamingNormalizer {
     /// Whether a byte that can end the pending region arrived since it was
     /// last scanned (each byte is looked at once, when it arrives).
     end_seen: bool,
+    /// Whether a byte that cannot be part of a tool name arrived since the
+    /// pending region was last scanned: until one does, a call that was
+    /// not announced then cannot have a complete name now.
+    name_end_seen: bool,
     emitter: Emitter,
     failed: Option<NormalizeError>,
     finished: bool,
@@ -138,6 +143,7 @@ impl StreamingNormalizer {
             utf8_tail: Vec::new(),
             pending: None,
             end_seen: false,
+            name_end_seen: false,
             emitter: Emitter {
                 want_partial: true,
                 ..Emitter::default()
@@ -183,7 +189,7 @@ impl StreamingNormalizer {
                 self.base += text.len();
                 return Ok(());
             }
-            self.buf.push_str(text);
+            push_buffered(&mut self.buf, text);
             text.len()
         } else {
             self.decode(chunk)?
@@ -197,27 +203,43 @@ impl StreamingNormalizer {
             let fresh = self.buf.len() - region_len;
             // Re-scan when a byte that can end the region arrives. Other
             // re-scans only serve the call-started and argument-delta
-            // events: often until a call is announced, then every 256
+            // events: until a call is announced, while the region is short
+            // and a byte that may end a name came (or it doubled), then every 256
             // bytes or eighth of the region, whichever is more, which
             // bounds the re-scanning of huge arguments to a few dozen
             // passes while short ones stream at a readable pace.
+            let doubled = fresh * 2 >= region_len;
             let grown = if announced {
                 fresh >= (region_len / 8).max(256)
             } else {
-                region_len < 64 || fresh * 2 >= region_len
+                self.name_end_seen = self.name_end_seen
+                    || self
+                        .buf
+                        .as_bytes()
+                        .get(arrived..)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|&b| !is_name_byte(b));
+                (region_len < 64 && self.name_end_seen) || doubled
             };
-            // Each byte is checked once, when it arrives; a re-scan that
-            // is due anyway need not look.
-            self.end_seen =
-                self.end_seen || (!grown && self.segmenter.may_complete(&self.buf, arrived));
+            // Each byte is checked once, when it arrives.
+            self.end_seen = self.end_seen || self.segmenter.may_complete(&self.buf, arrived);
             if !(self.end_seen || grown) {
                 return Ok(());
             }
             // A re-scan only because an end byte came completes the region
             // or waits again. Once every announced call has begun its
             // argument text, reading the calls again would only send what
-            // the growth schedule sends anyway, a little sooner.
-            self.emitter.want_partial = grown || self.emitter.started.iter().any(String::is_empty);
+            // the growth schedule sends anyway, a little sooner. Before any
+            // is announced, it is read when a name may have ended.
+            self.emitter.want_partial = grown
+                || (!announced && self.name_end_seen)
+                || self.emitter.started.iter().any(String::is_empty);
+            // A probe for a name between doublings need not scan; a
+            // doubling does, so that text after an opener that is not a
+            // call is released after a bounded delay.
+            self.segmenter
+                .set_no_end(!self.end_seen && !announced && !doubled);
         }
         self.run(false, events)
     }
@@ -236,7 +258,16 @@ impl StreamingNormalizer {
         Ok(events)
     }
 
+    #[inline]
     fn check_usable(&self) -> Result<(), NormalizeError> {
+        if self.failed.is_none() && !self.finished {
+            return Ok(());
+        }
+        self.unusable()
+    }
+
+    #[cold]
+    fn unusable(&self) -> Result<(), NormalizeError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
@@ -277,17 +308,19 @@ impl StreamingNormalizer {
                 (std::str::from_utf8(head).unwrap_or_default(), tail)
             }
         };
-        self.buf.push_str(valid);
+        push_buffered(&mut self.buf, valid);
         self.utf8_tail = rest.to_vec();
         Ok(valid.len())
     }
 
     fn run(&mut self, at_eof: bool, events: &mut Vec<StreamEvent>) -> Result<(), NormalizeError> {
         self.emitter.events = std::mem::take(events);
+        self.emitter.run_start = self.emitter.events.len();
         let result = self
             .segmenter
             .advance(&self.buf, 0, self.base, at_eof, &mut self.emitter);
         *events = std::mem::take(&mut self.emitter.events);
+        self.segmenter.set_no_end(false);
         let stop = result.map_err(|err| self.fail(err))?;
         let (consumed, region) = match stop {
             Stop::Done => (self.buf.len(), false),
@@ -298,9 +331,20 @@ impl StreamingNormalizer {
         self.base += consumed;
         self.pending = region.then_some(self.buf.len());
         self.end_seen = false;
+        self.name_end_seen = false;
         self.emitter.want_partial = true;
         Ok(())
     }
+}
+
+/// Append to the stream buffer, which is kept (drained, not freed) for the
+/// whole stream: starting it at a typical call's size saves the first few
+/// doublings.
+fn push_buffered(buf: &mut String, text: &str) {
+    if buf.capacity() == 0 {
+        buf.reserve(text.len().max(512));
+    }
+    buf.push_str(text);
 }
 
 impl std::fmt::Debug for StreamingNormalizer {
@@ -326,19 +370,43 @@ struct Emitter {
     /// Whether the region being scanned should be read for events (false
     /// for a pending region re-scanned only because an end byte arrived).
     want_partial: bool,
+    /// Index in `events` of the first event of the current run: adjacent
+    /// text (or reasoning) of one run goes into one event.
+    run_start: usize,
+}
+
+impl Emitter {
+    /// The last event of the current run (earlier ones belong to the
+    /// caller), which a text delta may be appended to.
+    fn last_of_run(&mut self) -> Option<&mut StreamEvent> {
+        if self.events.len() > self.run_start {
+            self.events.last_mut()
+        } else {
+            None
+        }
+    }
 }
 
 impl Sink for Emitter {
     fn text(&mut self, text: &str) {
-        if !text.is_empty() {
-            self.events.push(StreamEvent::TextDelta(text.to_owned()));
+        if text.is_empty() {
+            return;
+        }
+        match self.last_of_run() {
+            Some(StreamEvent::TextDelta(last)) => last.push_str(text),
+            _ => self.events.push(StreamEvent::TextDelta(text.to_owned())),
         }
     }
 
     fn reasoning(&mut self, text: &str) {
-        if !text.is_empty() {
-            self.events
-                .push(StreamEvent::ReasoningDelta(text.to_owned()));
+        if text.is_empty() {
+            return;
+        }
+        match self.last_of_run() {
+            Some(StreamEvent::ReasoningDelta(last)) => last.push_str(text),
+            _ => self
+                .events
+                .push(StreamEvent::ReasoningDelta(text.to_owned())),
         }
     }
 
@@ -379,6 +447,20 @@ impl Sink for Emitter {
 
     fn wants_partial(&self) -> bool {
         self.want_partial
+    }
+
+    fn has_news(&self, partial: &[PartialCall]) -> bool {
+        // As `pending` reads it (a name after an unnamed call is counted,
+        // which only costs a scan).
+        partial
+            .iter()
+            .enumerate()
+            .any(|(k, call)| match self.started.get(k) {
+                None => call.name.is_some(),
+                Some(sent) => {
+                    call.arguments.len() > sent.len() && call.arguments.starts_with(sent.as_str())
+                }
+            })
     }
 
     fn announced(&self) -> bool {
@@ -476,6 +558,29 @@ mod tests {
             &rest[..],
             [StreamEvent::CallFinished { index: 0, call }] if call.invocation.name == "get_weather"
         ));
+    }
+
+    #[test]
+    fn a_name_probe_without_an_end_byte_reads_the_call_and_defers_the_scan() {
+        let mut stream = hermes();
+        assert!(stream.feed("<tool_call>{\"name\": \"f").unwrap().is_empty());
+        // No `>` came, so the region cannot be complete; its name is read
+        // (and confirmed by a scan, since it is news).
+        let started = stream.feed("\", \"arguments\": {").unwrap();
+        assert!(
+            matches!(&started[..], [StreamEvent::CallStarted { index: 0, name, .. }] if name == "f")
+        );
+        // Not a call after all: a probe for the name does not notice, the
+        // scan once the region has doubled does.
+        let mut stream = hermes();
+        assert!(stream.feed("<tool_call>").unwrap().is_empty());
+        assert!(stream.feed("oo").unwrap().is_empty());
+        assert!(stream.feed(", ").unwrap().is_empty());
+        assert_eq!(
+            stream.feed("just text.").unwrap(),
+            [StreamEvent::TextDelta("<tool_call>oo, just text.".into())]
+        );
+        assert!(stream.finish().unwrap().is_empty());
     }
 
     #[test]

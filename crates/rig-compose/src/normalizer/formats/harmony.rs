@@ -300,6 +300,13 @@ impl ToolCallFormat for Harmony {
         b">"
     }
 
+    fn end_markers(&self) -> &'static [&'static str] {
+        // A message ends with its end token or where the next one opens
+        // (or at the end of the output); `<|constrain|>` and `<|message|>`
+        // inside it need no re-scan.
+        &["<|end|>", "<|call|>", "<|return|>", START, CHANNEL]
+    }
+
     fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
         let RegionStart::Opener(opener) = start else {
             return RegionScan::NotACall;
