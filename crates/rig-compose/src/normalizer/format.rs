@@ -303,17 +303,26 @@ pub trait ToolCallFormat: Send + Sync + fmt::Debug {
         cx: &mut ParseCx<'_>,
     ) -> Result<(), NormalizeError>;
 
-    /// Optional whole-text shortcut: at the end of the output, find where
-    /// the region at the start of `text` ends *and* parse it, in one pass.
+    /// Optional one-pass route: find where the region at the start of
+    /// `text` ends *and* parse it, in one walk. The driver offers it at the
+    /// end of the output and, while streaming, when a closing marker of a
+    /// waiting region arrives.
     ///
     /// Returning `Some(len)` promises exactly what
-    /// `scan(text, start, true) == Complete(len)` followed by `parse` of
+    /// `scan(text, start, at_eof) == Complete(len)` followed by `parse` of
     /// `&text[..len]` would have given, including reporting the same calls,
-    /// text and warnings to `cx`. `None` (the default) sends the driver the
+    /// text and warnings to `cx`; so without `at_eof` it must answer `None`
+    /// wherever more text could still change the region. `None` (the default) sends the driver the
     /// ordinary way with a fresh `cx`, so a format can answer `None` on any
     /// input it is not sure about, errors included.
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        let _ = (text, start, cx);
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        let _ = (text, start, at_eof, cx);
         None
     }
 
@@ -367,8 +376,14 @@ impl<T: ToolCallFormat + ?Sized> ToolCallFormat for &T {
     ) -> Result<(), NormalizeError> {
         (**self).parse(region, start, cx)
     }
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        (**self).scan_parse(text, start, cx)
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        (**self).scan_parse(text, start, at_eof, cx)
     }
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
         (**self).partial(region, start)

@@ -365,6 +365,10 @@ pub(crate) struct Segmenter {
     /// waiting region arrived since its last scan (see
     /// [`set_no_end`](Self::set_no_end)).
     no_end: bool,
+    /// Set by the streamer for one run: a byte that can complete the
+    /// waiting region arrived since its last scan (see
+    /// [`set_end_arrived`](Self::set_end_arrived)).
+    end_arrived: bool,
 }
 
 /// See [`Segmenter::waiting`].
@@ -411,6 +415,7 @@ impl Segmenter {
             at_start: true,
             waiting: None,
             no_end: false,
+            end_arrived: false,
         }
     }
 
@@ -446,6 +451,14 @@ impl Segmenter {
     /// streamer's next full re-scan.
     pub(crate) fn set_no_end(&mut self, no_end: bool) {
         self.no_end = no_end;
+    }
+
+    /// Tell the next run that a byte that can complete the waiting region
+    /// arrived: when it was one of the format's closing markers, the region
+    /// has most likely ended, so it is offered to the format's one-pass
+    /// route before being scanned.
+    pub(crate) fn set_end_arrived(&mut self, arrived: bool) {
+        self.end_arrived = arrived;
     }
 
     /// When `text`, arriving with nothing held back and no region pending,
@@ -748,8 +761,9 @@ impl Segmenter {
         // See `set_no_end`: the partial calls read here are passed on below
         // when the scan confirms that the region still waits.
         let mut early: Option<(usize, Vec<PartialCall>)> = None;
-        if waited
-            && std::mem::take(&mut self.no_end)
+        let probe = waited && std::mem::take(&mut self.no_end);
+        let end_arrived = waited && std::mem::take(&mut self.end_arrived);
+        if probe
             && !at_eof
             && rest.len() <= MAX_INPUT_BYTES
             && sink.wants_partial()
@@ -763,9 +777,15 @@ impl Segmenter {
             early = Some((candidate, partial));
         }
         for (candidate, format, start) in asks {
-            if at_eof
-                && self.prepared.options.one_pass
-                && let Some(step) = self.scan_parse(rest, at, base, format.as_ref(), start, sink)
+            // A waiting region re-read because one of its format's closing
+            // markers arrived has most likely ended: read it in one pass.
+            // (An end byte alone is too common a sign: a failed attempt
+            // costs more than the scan it would save.)
+            let one_pass = at_eof || (end_arrived && !format.end_markers().is_empty());
+            if one_pass
+                && prepared.options.one_pass
+                && let Some(step) =
+                    self.scan_parse(rest, at, base, at_eof, format.as_ref(), start, sink)
             {
                 self.finish_region(candidate, in_reasoning);
                 return Ok(step);
@@ -852,29 +872,31 @@ impl Segmenter {
 }
 
 impl Segmenter {
-    /// The format's one-pass shortcut for a region at the end of the
-    /// output (see [`ToolCallFormat::scan_parse`]); `None` when it declines
-    /// or its answer would not be taken as it stands (bare-call rules,
-    /// limits), so the ordinary route decides.
+    /// The format's one-pass route for the region at `rest` (see
+    /// [`ToolCallFormat::scan_parse`]); `None` when it declines or its
+    /// answer would not be taken as it stands (bare-call rules, limits), so
+    /// the ordinary route decides.
     #[allow(clippy::too_many_arguments)]
     fn scan_parse(
         &self,
         rest: &str,
         at: usize,
         base: usize,
+        at_eof: bool,
         format: &dyn ToolCallFormat,
         start: RegionStart,
         sink: &mut dyn Sink,
     ) -> Option<Step> {
         let schemas = self.prepared.options.schemas.as_deref();
         let mut cx = ParseCx::new(schemas, base + at);
-        let len = format.scan_parse(rest, start, &mut cx)?;
+        let len = format.scan_parse(rest, start, at_eof, &mut cx)?;
         let region = rest
             .get(..len)
             .filter(|r| !r.is_empty() && len <= MAX_INPUT_BYTES)?;
+        // Auto-detection takes a bare call only as the whole output.
         if start == RegionStart::OutputStart
             && self.prepared.options.strict_bare
-            && !rest.get(len..)?.trim().is_empty()
+            && (!at_eof || !rest.get(len..)?.trim().is_empty())
         {
             return None;
         }

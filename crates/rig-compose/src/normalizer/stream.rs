@@ -240,6 +240,7 @@ impl StreamingNormalizer {
             // call is released after a bounded delay.
             self.segmenter
                 .set_no_end(!self.end_seen && !announced && !doubled);
+            self.segmenter.set_end_arrived(self.end_seen);
         }
         self.run(false, events)
     }
@@ -321,6 +322,7 @@ impl StreamingNormalizer {
             .advance(&self.buf, 0, self.base, at_eof, &mut self.emitter);
         *events = std::mem::take(&mut self.emitter.events);
         self.segmenter.set_no_end(false);
+        self.segmenter.set_end_arrived(false);
         let stop = result.map_err(|err| self.fail(err))?;
         let (consumed, region) = match stop {
             Stop::Done => (self.buf.len(), false),

@@ -100,9 +100,15 @@ impl ToolCallFormat for Cohere {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         match start {
-            RegionStart::Opener(0) => tagged_json::scan_parse(text, ACTION, NAME, cx),
+            RegionStart::Opener(0) => tagged_json::scan_parse(text, ACTION, at_eof, NAME, cx),
             _ => None,
         }
     }

@@ -337,6 +337,7 @@ fn parse_with(
 fn scan_parse_with(
     text: &str,
     start: RegionStart,
+    at_eof: bool,
     claim: Claim,
     format: &'static str,
     cx: &mut ParseCx<'_>,
@@ -345,7 +346,7 @@ fn scan_parse_with(
         return None;
     };
     let mut reported = true;
-    let walked = walk(text, opener, claim, true, &mut |call| {
+    let walked = walk(text, opener, claim, at_eof, &mut |call| {
         reported = reported && report(text, call, format, cx).is_ok();
     });
     match walked {
@@ -477,8 +478,14 @@ impl ToolCallFormat for DeepSeekV3 {
         parse_with(region, start, Claim::Any, self.name(), cx)
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        scan_parse_with(text, start, Claim::Any, self.name(), cx)
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        scan_parse_with(text, start, at_eof, Claim::Any, self.name(), cx)
     }
 
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
@@ -550,8 +557,14 @@ impl ToolCallFormat for DeepSeekV31 {
         parse_with(region, start, Claim::V31First, self.name(), cx)
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        scan_parse_with(text, start, Claim::V31First, self.name(), cx)
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        scan_parse_with(text, start, at_eof, Claim::V31First, self.name(), cx)
     }
 
     fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {

@@ -94,13 +94,19 @@ impl ToolCallFormat for FunctionaryV31 {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         if start == RegionStart::OutputStart {
             return None;
         }
         let ((from, to), args) = v31_head(text).ok()?;
         let name = text.get(from..to)?;
-        value_then_read(text, args, Some(FUNCTION_CLOSE), |json| {
+        value_then_read(text, args, Some(FUNCTION_CLOSE), at_eof, |json| {
             let (value, len) = json::value_prefix(json)?;
             json::report_call(cx, V31, from, name.to_owned(), value, None).ok()?;
             Some(len)
@@ -410,8 +416,19 @@ impl ToolCallFormat for FunctionaryV32 {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        scan_parse_segments(text, start == RegionStart::OutputStart, cx)
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        let chain = start == RegionStart::OutputStart;
+        // A chain may always go on with `>>>`: only its end settles it.
+        if chain && !at_eof {
+            return None;
+        }
+        scan_parse_segments(text, chain, cx)
     }
 
     fn parse(

@@ -131,8 +131,15 @@ impl ToolCallFormat for GenericJson {
 
     /// The common shape only: one `tool_calls` or `tool_call` key whose
     /// calls are read straight into `cx`.
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
-        if start != RegionStart::OutputStart || text.as_bytes().first() != Some(&b'{') {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        // The object is the whole output: only its end settles it.
+        if !at_eof || start != RegionStart::OutputStart || text.as_bytes().first() != Some(&b'{') {
             return None;
         }
         let bytes = text.as_bytes();

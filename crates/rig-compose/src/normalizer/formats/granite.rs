@@ -84,10 +84,16 @@ impl ToolCallFormat for Granite {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         match start {
             RegionStart::Opener(opener) => {
-                granite_layout(opener).scan_parse(text, GRANITE, CallShape::Any, cx)
+                granite_layout(opener).scan_parse(text, at_eof, GRANITE, CallShape::Any, cx)
             }
             RegionStart::OutputStart => None,
         }
@@ -185,13 +191,19 @@ impl ToolCallFormat for Granite20bFc {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         if start == RegionStart::OutputStart {
             return None;
         }
         // Only a call object is taken, as in `scan`.
         let shape = CallShape::Calls { need_args: false };
-        FUNCTION_CALL_LAYOUT.scan_parse(text, GRANITE_20B, shape, cx)
+        FUNCTION_CALL_LAYOUT.scan_parse(text, at_eof, GRANITE_20B, shape, cx)
     }
 
     fn parse(

@@ -341,12 +341,18 @@ impl ToolCallFormat for Harmony {
         report(region, &header, end, cx)
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         let RegionStart::Opener(opener) = start else {
             return None;
         };
         let header = header(text, opener).ok()?;
-        let end = body_end(text, &header, true)?;
+        let end = body_end(text, &header, at_eof)?;
         report(text.get(..end.region)?, &header, end.body, cx).ok()?;
         Some(end.region)
     }

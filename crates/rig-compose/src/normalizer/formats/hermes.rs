@@ -174,11 +174,17 @@ impl ToolCallFormat for Hermes {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         let RegionStart::Opener(opener) = start else {
             return None;
         };
-        tagged_json::scan_parse(text, wrapper(opener)?, NAME, cx)
+        tagged_json::scan_parse(text, wrapper(opener)?, at_eof, NAME, cx)
     }
 
     fn parse(

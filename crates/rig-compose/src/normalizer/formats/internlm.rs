@@ -89,11 +89,17 @@ impl ToolCallFormat for InternLm {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         if start == RegionStart::OutputStart {
             return None;
         }
-        tagged_json::scan_parse(text, tags(text).ok()?, NAME, cx)
+        tagged_json::scan_parse(text, tags(text).ok()?, at_eof, NAME, cx)
     }
 
     fn parse(

@@ -49,15 +49,21 @@ impl TaggedArray {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         if start == RegionStart::OutputStart {
             return None;
         }
         json_after(text, self.open.len(), b"[").ok()?;
         if !self.short_form {
-            return tagged_json::scan_parse(text, self.tags(), self.name, cx);
+            return tagged_json::scan_parse(text, self.tags(), at_eof, self.name, cx);
         }
-        tagged_json::scan_read(text, self.tags(), |body, offset| {
+        tagged_json::scan_read(text, self.tags(), at_eof, |body, offset| {
             let (value, len) = json::value_prefix(body)?;
             let items = match value {
                 Value::Array(items) => items,
@@ -280,9 +286,10 @@ macro_rules! tagged_array_format {
                 &self,
                 text: &str,
                 start: RegionStart,
+                at_eof: bool,
                 cx: &mut ParseCx<'_>,
             ) -> Option<usize> {
-                $spec.scan_parse(text, start, cx)
+                $spec.scan_parse(text, start, at_eof, cx)
             }
 
             fn parse(
@@ -480,12 +487,18 @@ impl ToolCallFormat for Phi4Mini {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         if start == RegionStart::OutputStart || text.as_bytes().get(FUNCTOOLS.len()) != Some(&b'[')
         {
             return None;
         }
-        FUNCTOOLS_LAYOUT.scan_parse(text, "phi4_mini", CallShape::Any, cx)
+        FUNCTOOLS_LAYOUT.scan_parse(text, at_eof, "phi4_mini", CallShape::Any, cx)
     }
 
     fn parse(
@@ -619,13 +632,19 @@ impl ToolCallFormat for Xlam {
         layout.scan(text, at_eof)
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         let shape = if xlam_guarded(start) {
             CallShape::Calls { need_args: true }
         } else {
             CallShape::Any
         };
-        xlam_layout(start).scan_parse(text, XLAM, shape, cx)
+        xlam_layout(start).scan_parse(text, at_eof, XLAM, shape, cx)
     }
 
     fn parse(

@@ -277,12 +277,18 @@ impl ToolCallFormat for KimiK2 {
 
     /// `scan` at the end of the output and `parse` in one walk, each call
     /// reported as it is found.
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         let RegionStart::Opener(opener) = start else {
             return None;
         };
         let mut reported = true;
-        let walked = walk(text, opener, true, &mut |call| {
+        let walked = walk(text, opener, at_eof, &mut |call| {
             reported = reported && report(text, call, cx).is_ok();
         });
         match walked {

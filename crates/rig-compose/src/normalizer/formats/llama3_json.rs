@@ -320,7 +320,18 @@ impl ToolCallFormat for Llama3Json {
 
     /// `scan` at the end of the output and `parse` in one walk: JSON items
     /// are read once, straight into calls.
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
+        // Another `;`-separated call may always follow: only the end of the
+        // output settles the region.
+        if !at_eof {
+            return None;
+        }
         let bytes = text.as_bytes();
         let (tagged, mut pos) = first_item(start);
         let mut first = true;

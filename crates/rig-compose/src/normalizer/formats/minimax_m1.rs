@@ -138,7 +138,13 @@ impl ToolCallFormat for MiniMaxM1 {
         Ok(())
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         let RegionStart::Opener(_) = start else {
             return None;
         };
@@ -153,7 +159,7 @@ impl ToolCallFormat for MiniMaxM1 {
                 return Some(at + CLOSE.len());
             }
             if rest.is_empty() || could_become(rest, CLOSE) {
-                return Some(end);
+                return at_eof.then_some(end);
             }
         }
         None

@@ -170,15 +170,21 @@ impl ToolCallFormat for Mistral {
         }
     }
 
-    fn scan_parse(&self, text: &str, start: RegionStart, cx: &mut ParseCx<'_>) -> Option<usize> {
+    fn scan_parse(
+        &self,
+        text: &str,
+        start: RegionStart,
+        at_eof: bool,
+        cx: &mut ParseCx<'_>,
+    ) -> Option<usize> {
         if start == RegionStart::OutputStart {
             return None;
         }
         match layout(text).ok()? {
             Layout::Json { at } => {
-                tagged_json::value_then_parse(text, at, None, NAME, CallShape::Any, cx)
+                tagged_json::value_then_parse(text, at, None, at_eof, NAME, CallShape::Any, cx)
             }
-            Layout::Named { name, id, args } => value_then_read(text, args, None, |json| {
+            Layout::Named { name, id, args } => value_then_read(text, args, None, at_eof, |json| {
                 let (value, len) = json::value_prefix(json)?;
                 let tool = slice(text, name).to_owned();
                 let id = id.map(|id| slice(text, id).to_owned());

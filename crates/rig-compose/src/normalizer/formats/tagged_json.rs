@@ -123,10 +123,11 @@ pub(crate) fn scan(text: &str, tags: Tags, at_eof: bool) -> RegionScan {
 pub(crate) fn scan_parse(
     text: &str,
     tags: Tags,
+    at_eof: bool,
     format: &'static str,
     cx: &mut ParseCx<'_>,
 ) -> Option<usize> {
-    scan_read(text, tags, |json, at| {
+    scan_read(text, tags, at_eof, |json, at| {
         json::report_calls_prefix(json, at, format, CallShape::Any, cx)
     })
 }
@@ -137,6 +138,7 @@ pub(crate) fn scan_parse(
 pub(crate) fn scan_read(
     text: &str,
     tags: Tags,
+    at_eof: bool,
     read: impl FnOnce(&str, usize) -> Option<usize>,
 ) -> Option<usize> {
     if tags.require_call_key {
@@ -152,7 +154,8 @@ pub(crate) fn scan_read(
     let rest = text.get(after..)?;
     if rest.starts_with(tags.close) {
         Some(after + tags.close.len())
-    } else if rest.is_empty()
+    } else if at_eof
+        && rest.is_empty()
         && tags.close_optional_at_eof
         // [`body`] would cut such a closer off the JSON.
         && !text.ends_with(tags.close)
@@ -392,12 +395,13 @@ impl MarkedJson {
     pub(crate) fn scan_parse(
         self,
         text: &str,
+        at_eof: bool,
         format: &'static str,
         shape: CallShape,
         cx: &mut ParseCx<'_>,
     ) -> Option<usize> {
         let at = json_after(text, self.open_len, self.accept).ok()?;
-        value_then_parse(text, at, self.closer, format, shape, cx)
+        value_then_parse(text, at, self.closer, at_eof, format, shape, cx)
     }
 
     /// The JSON of a complete region and its offset in the region.
@@ -590,11 +594,12 @@ pub(crate) fn value_then_parse(
     text: &str,
     at: usize,
     closer: Option<&str>,
+    at_eof: bool,
     format: &'static str,
     shape: CallShape,
     cx: &mut ParseCx<'_>,
 ) -> Option<usize> {
-    value_then_read(text, at, closer, |json| {
+    value_then_read(text, at, closer, at_eof, |json| {
         json::report_calls_prefix(json, at, format, shape, cx)
     })
 }
@@ -606,6 +611,7 @@ pub(crate) fn value_then_read(
     text: &str,
     at: usize,
     closer: Option<&str>,
+    at_eof: bool,
     read: impl FnOnce(&str) -> Option<usize>,
 ) -> Option<usize> {
     let end = at + read(text.get(at..)?)?;
@@ -619,6 +625,12 @@ pub(crate) fn value_then_read(
         if text.get(..end)?.ends_with(close) {
             return None;
         }
+    }
+    // Before the end of the output, the byte after the value must show
+    // that nothing (a closer, a second object) extends the region.
+    let undecided = rest.is_empty() || closer.is_some_and(|close| could_become(rest, close));
+    if undecided && !at_eof {
+        return None;
     }
     match rest.as_bytes().first() {
         Some(b'{') if bytes.get(at) == Some(&b'{') => None,
