@@ -645,6 +645,7 @@ impl Segmenter {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn reasoning_step(
         &mut self,
         prepared: &Prepared,
