@@ -131,6 +131,22 @@ fn auto_detection_only_for_the_whole_output() {
     assert!(ok(&auto, raw).calls.is_empty());
 }
 
+/// Found by the `stream` fuzz target: a key without its opening quote is
+/// not JSON, so the output is text, by both routes and streamed.
+#[test]
+fn a_key_without_its_quote_is_text() {
+    for raw in [
+        "{\u{1f}tool_calls\": [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]}",
+        "{xtool_call\": {\"name\": \"f\", \"arguments\": {}}}",
+    ] {
+        for normalizer in [generic(), TextNormalizer::auto()] {
+            let out = ok(&normalizer, raw);
+            assert!(out.calls.is_empty(), "{raw:?}");
+            assert_eq!(out.text, raw);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]

@@ -144,6 +144,9 @@ impl ToolCallFormat for GenericJson {
         }
         let bytes = text.as_bytes();
         let quote = skip_ws(bytes, 1);
+        if bytes.get(quote) != Some(&b'"') {
+            return None;
+        }
         let key_end = string_end(bytes, quote)?;
         let value_at = match text.get(quote + 1..key_end - 1)? {
             "tool_calls" | "tool_call" => {
