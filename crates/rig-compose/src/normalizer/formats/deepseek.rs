@@ -414,6 +414,61 @@ fn partial_with(region: &str, start: RegionStart) -> Vec<PartialCall> {
     out
 }
 
+/// The trait impl of a DeepSeek version: the two differ only in names and
+/// in which calls a block may start with ([`Claim`]).
+macro_rules! deepseek_format {
+    ($format:ident, $name:literal, [$($alias:literal),*], $describe:literal, $claim:expr) => {
+        impl ToolCallFormat for $format {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn aliases(&self) -> &'static [&'static str] {
+                &[$($alias),*]
+            }
+
+            fn describe(&self) -> &'static str {
+                $describe
+            }
+
+            fn openers(&self) -> &'static [&'static str] {
+                &OPENERS
+            }
+
+            fn end_bytes(&self) -> &'static [u8] {
+                b">"
+            }
+
+            fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
+                scan_with(text, start, at_eof, $claim)
+            }
+
+            fn parse(
+                &self,
+                region: &str,
+                start: RegionStart,
+                cx: &mut ParseCx<'_>,
+            ) -> Result<(), NormalizeError> {
+                parse_with(region, start, $claim, $name, cx)
+            }
+
+            fn scan_parse(
+                &self,
+                text: &str,
+                start: RegionStart,
+                at_eof: bool,
+                cx: &mut ParseCx<'_>,
+            ) -> Option<usize> {
+                scan_parse_with(text, start, at_eof, $claim, $name, cx)
+            }
+
+            fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
+                partial_with(region, start)
+            }
+        }
+    };
+}
+
 /// DeepSeek V3 and R1 (vLLM `deepseek_v3`):
 ///
 /// ```text
@@ -444,54 +499,13 @@ fn partial_with(region: &str, start: RegionStart) -> Vec<PartialCall> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeepSeekV3;
 
-impl ToolCallFormat for DeepSeekV3 {
-    fn name(&self) -> &'static str {
-        "deepseek_v3"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["deepseekv3", "deepseek_r1", "deepseekr1"]
-    }
-
-    fn describe(&self) -> &'static str {
-        "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\\n```json\\n{…}\\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>"
-    }
-
-    fn openers(&self) -> &'static [&'static str] {
-        &OPENERS
-    }
-
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
-        scan_with(text, start, at_eof, Claim::Any)
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        parse_with(region, start, Claim::Any, self.name(), cx)
-    }
-
-    fn scan_parse(
-        &self,
-        text: &str,
-        start: RegionStart,
-        at_eof: bool,
-        cx: &mut ParseCx<'_>,
-    ) -> Option<usize> {
-        scan_parse_with(text, start, at_eof, Claim::Any, self.name(), cx)
-    }
-
-    fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
-        partial_with(region, start)
-    }
-}
+deepseek_format!(
+    DeepSeekV3,
+    "deepseek_v3",
+    ["deepseekv3", "deepseek_r1", "deepseekr1"],
+    "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\\n```json\\n{…}\\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+    Claim::Any
+);
 
 /// DeepSeek V3.1 (vLLM `deepseek_v31`): raw JSON arguments, no `function`
 /// word and no fence.
@@ -523,54 +537,13 @@ impl ToolCallFormat for DeepSeekV3 {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeepSeekV31;
 
-impl ToolCallFormat for DeepSeekV31 {
-    fn name(&self) -> &'static str {
-        "deepseek_v31"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["deepseekv31", "deepseek_v3.1"]
-    }
-
-    fn describe(&self) -> &'static str {
-        "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{…}<｜tool▁call▁end｜><｜tool▁calls▁end｜>"
-    }
-
-    fn openers(&self) -> &'static [&'static str] {
-        &OPENERS
-    }
-
-    fn end_bytes(&self) -> &'static [u8] {
-        b">"
-    }
-
-    fn scan(&self, text: &str, start: RegionStart, at_eof: bool) -> RegionScan {
-        scan_with(text, start, at_eof, Claim::V31First)
-    }
-
-    fn parse(
-        &self,
-        region: &str,
-        start: RegionStart,
-        cx: &mut ParseCx<'_>,
-    ) -> Result<(), NormalizeError> {
-        parse_with(region, start, Claim::V31First, self.name(), cx)
-    }
-
-    fn scan_parse(
-        &self,
-        text: &str,
-        start: RegionStart,
-        at_eof: bool,
-        cx: &mut ParseCx<'_>,
-    ) -> Option<usize> {
-        scan_parse_with(text, start, at_eof, Claim::V31First, self.name(), cx)
-    }
-
-    fn partial(&self, region: &str, start: RegionStart) -> Vec<PartialCall> {
-        partial_with(region, start)
-    }
-}
+deepseek_format!(
+    DeepSeekV31,
+    "deepseek_v31",
+    ["deepseekv31", "deepseek_v3.1"],
+    "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{…}<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+    Claim::V31First
+);
 
 #[cfg(test)]
 mod tests {
